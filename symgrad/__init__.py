@@ -1,0 +1,54 @@
+"""symgrad: derivatives you can see and check.
+
+Build an expression from :class:`Var` nodes, then backprop through it, list the
+paths whose products sum to the gradient, check it by finite differences, lower it to
+SymPy, or draw it with every edge labelled by its local derivative.
+
+>>> import symgrad
+>>> x, y = symgrad.Var(2.0, name="x"), symgrad.Var(1.0, name="y")
+>>> z = (x**2 + 3)**2 + y
+>>> symgrad.grad(z, [x, y])
+[56.0, 1.0]
+"""
+
+from __future__ import annotations
+
+from . import errors
+from .backprop import Path, backward, count_paths, grad, paths, zero_grad
+from .errors import SymgradError
+from .finite import gradcheck, numeric_grad
+from .graph import evaluate, leaves, nodes
+from .var import Var, constant, cos, exp, log, relu, sigmoid, sin, sqrt, tanh
+
+__version__ = "0.1.0"
+
+# The faces below import SymPy or Graphviz; they load on first use so that
+# ``import symgrad`` stays light (the engine alone is pure Python).
+_LAZY = {
+    "parse": "symgrad.parse",
+    "to_sympy": "symgrad.symbolic",
+    "from_sympy": "symgrad.symbolic",
+    "derivative": "symgrad.symbolic",
+    "gradient": "symgrad.symbolic",
+    "verify": "symgrad.symbolic",
+    "draw": "symgrad.render",
+    "Diagram": "symgrad.render",
+}
+_SUBMODULES = {"nn", "testing", "symbolic", "render", "cli"}
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"symgrad.{name}")
+    raise AttributeError(f"module 'symgrad' has no attribute {name!r}")
+
+__all__ = [
+    "Var", "constant", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt",
+    "leaves", "nodes", "evaluate", "backward", "zero_grad", "grad", "Path", "paths",
+    "count_paths", "numeric_grad", "gradcheck", "errors", "SymgradError",
+    *_LAZY,
+]

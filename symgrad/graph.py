@@ -1,0 +1,97 @@
+"""Walking a graph: topological order, leaves, consumer counts, re-evaluation.
+
+Every walk here is iterative, so a chain a million nodes deep is fine.
+
+>>> from symgrad import Var
+>>> x, y = Var(2.0, name="x"), Var(1.0, name="y")
+>>> z = (x**2 + 3)**2 + y
+>>> [v.name for v in leaves(z)]
+['x', 'y']
+>>> len(nodes(z))              # x, 2, x**2, 3, +, 2, **, y, +
+9
+>>> x.value = 3.0
+>>> evaluate(z)                # re-run every op with the new leaf value
+145.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .errors import InputError
+from .ops import CONST
+from .var import Var, forward
+
+__all__ = ["nodes", "leaves", "constants", "consumer_counts", "evaluate", "check_var"]
+
+
+def check_var(x: object, what: str = "the output") -> Var:
+    """Return ``x`` if it is a Var, else raise an :class:`~symgrad.errors.InputError`."""
+    if not isinstance(x, Var):
+        raise InputError(f"{what} must be a symgrad.Var, got {type(x).__name__}: {x!r}")
+    return x
+
+
+def nodes(out: Var) -> list[Var]:
+    """Every node of the graph under ``out``, inputs before the ops that use them.
+
+    The order is a depth-first post-order that visits inputs left to right, so it is
+    deterministic: the same graph always gives the same list.
+    """
+    check_var(out)
+    order: list[Var] = []
+    seen = {out}
+    stack = [(out, iter(out.inputs))]
+    while stack:
+        node, children = stack[-1]
+        for child in children:
+            if child not in seen:
+                seen.add(child)
+                stack.append((child, iter(child.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def leaves(out: Var) -> list[Var]:
+    """The input Vars of the graph (not constants), in first-seen order, left to right."""
+    return [v for v in nodes(out) if v.op is None]
+
+
+def constants(out: Var) -> list[Var]:
+    """The constant nodes of the graph, in first-seen order."""
+    return [v for v in nodes(out) if v.op is CONST]
+
+
+def consumer_counts(out: Var) -> dict[Var, int]:
+    """For each node under ``out``, how many edges point at it (``x*x`` counts 2).
+
+    ``out`` itself maps to 0.  This is what reverse accumulation needs to know when a
+    node's gradient is complete.
+    """
+    counts = {out: 0}
+    stack = [out]
+    while stack:
+        for child in stack.pop().inputs:
+            if child in counts:
+                counts[child] += 1
+            else:
+                counts[child] = 1
+                stack.append(child)
+    return counts
+
+
+def evaluate(out: Var, order: Iterable[Var] | None = None) -> float:
+    """Recompute every op's value from the current leaf values; return ``out.value``.
+
+    Pass ``order`` (from :func:`nodes`) when evaluating the same graph many times.
+    A value outside an op's domain raises :class:`~symgrad.errors.DomainError`.
+    """
+    for node in nodes(out) if order is None else order:
+        op = node.op
+        if op is None or op is CONST:
+            continue
+        node.value = forward(op, node.inputs)
+    return out.value

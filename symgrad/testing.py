@@ -1,0 +1,1 @@
+"""Assertion helpers and the pytest plugin (registered through ``pytest11``)."""
