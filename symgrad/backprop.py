@@ -31,8 +31,15 @@ from .ops import CONST, FLOAT
 from .var import VARS, Var, _domain_error, constant
 
 __all__ = [
-    "adjoints", "local_partial", "backward", "zero_grad", "grad", "Path", "paths",
-    "count_paths", "DEFAULT_PATH_LIMIT",
+    "DEFAULT_PATH_LIMIT",
+    "Path",
+    "adjoints",
+    "backward",
+    "count_paths",
+    "grad",
+    "local_partial",
+    "paths",
+    "zero_grad",
 ]
 
 #: :func:`paths` refuses to list more paths than this unless told otherwise.
@@ -49,7 +56,8 @@ def adjoints(
 
     ``m`` is the math namespace the op table's partial rules run in, and
     ``value_of(node)`` gives a node's value in that namespace.  The defaults
-    (``FLOAT`` and ``None``, meaning ``node.value``) give floats.  Constants get no adjoint and their partials are never computed.
+    (``FLOAT`` and ``None``, meaning ``node.value``) give floats.  Constants get no
+    adjoint and their partials are never computed.
     """
     pending = consumer_counts(out)
     adj: dict[Var, Any] = {out: seed}
@@ -180,7 +188,7 @@ def grad(out: Var, wrt: Var | Sequence[Var], *, create_graph: bool = False) -> A
     for t in targets:
         check_var(t, "each wrt")
     if create_graph:
-        adj = adjoints(out, constant(1), VARS, _identity)
+        adj = adjoints(out, constant(1), VARS, _var_or_number)
         zero: Any = constant(0)
         result = [adj.get(t, zero) for t in targets]
     else:
@@ -189,8 +197,10 @@ def grad(out: Var, wrt: Var | Sequence[Var], *, create_graph: bool = False) -> A
     return result if many else result[0]
 
 
-def _identity(node: Var) -> Var:
-    return node
+def _var_or_number(node: Var) -> Var | float:
+    # Constants enter the derivative graph as plain numbers, so arithmetic on them in
+    # a rule (``b - 1`` in pow's) stays a number instead of becoming an op node.
+    return node.value if node.op is CONST else node
 
 
 @dataclass(frozen=True, slots=True)

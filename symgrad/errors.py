@@ -13,15 +13,15 @@ True
 from __future__ import annotations
 
 __all__ = [
-    "SymgradError",
-    "InputError",
     "DomainError",
-    "PathLimitError",
     "GradientMismatchError",
+    "InputError",
     "ParseError",
+    "PathLimitError",
+    "RenderError",
+    "SymgradError",
     "UnsupportedError",
     "VerificationError",
-    "RenderError",
 ]
 
 

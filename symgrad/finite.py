@@ -38,8 +38,14 @@ from .errors import GradientMismatchError, InputError
 from .graph import check_var, evaluate, leaves, nodes
 from .var import Var
 
-__all__ = ["numeric_grad", "gradcheck", "GradcheckReport", "GradcheckRow", "default_step",
-           "METHODS"]
+__all__ = [
+    "METHODS",
+    "GradcheckReport",
+    "GradcheckRow",
+    "default_step",
+    "gradcheck",
+    "numeric_grad",
+]
 
 _EPS = sys.float_info.epsilon
 #: The finite-difference methods and the power of eps their default step uses.
@@ -146,7 +152,7 @@ class GradcheckReport:
                  f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", f"{r.tolerance:.2e}",
                  "ok" if r.ok else "MISMATCH") for r in self.rows]
         widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
                  for row in [head, *body]]
         verdict = "all gradients agree" if self.ok else "gradients DISAGREE"
         return "\n".join([*lines, f"({self.method} differences; {verdict})"])
@@ -171,7 +177,7 @@ def gradcheck(out: Var, wrt: Sequence[Var] | None = None, *, rtol: float = 1e-6,
     members = set(order)
     exact = grad(out, targets)
     rows = []
-    for x, b in zip(targets, exact):
+    for x, b in zip(targets, exact, strict=True):
         n = _numeric(out, x, order, None, method) if x in members else 0.0
         err = abs(b - n)
         rows.append(GradcheckRow(x.name or "?", x.value, b, n, err,

@@ -22,7 +22,7 @@ from .errors import InputError
 from .ops import CONST
 from .var import Var, forward
 
-__all__ = ["nodes", "leaves", "constants", "consumer_counts", "evaluate", "check_var"]
+__all__ = ["check_var", "constants", "consumer_counts", "evaluate", "leaves", "nodes"]
 
 
 def check_var(x: object, what: str = "the output") -> Var:

@@ -21,11 +21,12 @@ Adding an operation means adding one entry to :data:`OPS`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["Op", "OPS", "FLOAT", "CONST", "FUNCTIONS"]
+__all__ = ["CONST", "FLOAT", "FUNCTIONS", "OPS", "Op"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,17 +23,27 @@ from __future__ import annotations
 import itertools
 import numbers
 from types import SimpleNamespace
-from typing import Any, Union
+from typing import Any
 
 from .errors import DomainError, InputError
 from .ops import CONST, FLOAT, OPS, Op
 
 __all__ = [
-    "Var", "constant", "apply", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu",
-    "sqrt", "VARS",
+    "VARS",
+    "Var",
+    "apply",
+    "constant",
+    "cos",
+    "exp",
+    "log",
+    "relu",
+    "sigmoid",
+    "sin",
+    "sqrt",
+    "tanh",
 ]
 
-Number = Union[int, float]
+Number = int | float
 _names = itertools.count(1)
 
 
@@ -58,7 +68,7 @@ class Var:
     (True, 6.0, 27.0, 0.3333333333333333)
     """
 
-    __slots__ = ("value", "grad", "name", "op", "inputs")
+    __slots__ = ("grad", "inputs", "name", "op", "value")
 
     value: float
     grad: float
@@ -169,7 +179,7 @@ class Var:
         zero_grad(self)
 
 
-Operand = Union[Var, int, float]
+Operand = Var | int | float
 
 
 def constant(number: Number) -> Var:
