@@ -135,35 +135,35 @@ class Var:
         return _binary(_POW, other, self)
 
     def __neg__(self) -> Var:
-        return apply(_NEG, self)
+        return _unary(_NEG, self)
 
     def __pos__(self) -> Var:
         return self
 
     # -- functions -----------------------------------------------------------------
     def exp(self) -> Var:
-        return apply(OPS["exp"], self)
+        return _unary(OPS["exp"], self)
 
     def log(self) -> Var:
-        return apply(OPS["log"], self)
+        return _unary(OPS["log"], self)
 
     def sin(self) -> Var:
-        return apply(OPS["sin"], self)
+        return _unary(OPS["sin"], self)
 
     def cos(self) -> Var:
-        return apply(OPS["cos"], self)
+        return _unary(OPS["cos"], self)
 
     def tanh(self) -> Var:
-        return apply(OPS["tanh"], self)
+        return _unary(OPS["tanh"], self)
 
     def sigmoid(self) -> Var:
-        return apply(OPS["sigmoid"], self)
+        return _unary(OPS["sigmoid"], self)
 
     def relu(self) -> Var:
-        return apply(OPS["relu"], self)
+        return _unary(OPS["relu"], self)
 
     def sqrt(self) -> Var:
-        return apply(OPS["sqrt"], self)
+        return _unary(OPS["sqrt"], self)
 
     # -- differentiation -----------------------------------------------------------
     def backward(self) -> None:
@@ -213,41 +213,15 @@ _new = object.__new__
 def apply(op: Op, *args: Operand) -> Var:
     """Apply ``op`` to Vars or numbers and return the new node.
 
-    Every operator and function of :class:`Var` goes through here, so the op table's
-    value rule is the only place a forward value is computed.
+    Every operator and function of :class:`Var` comes here (or to its one- and
+    two-argument fast paths below), so the op table's value rule is the only place a
+    forward value is computed.
 
     >>> apply(OPS["mul"], Var(3.0), 4).value
     12.0
     """
     inputs = tuple([a if isinstance(a, Var) else constant(a) for a in args])
-    node = _new(Var)
-    node.value = forward(op, inputs)
-    node.grad = 0.0
-    node.name = None
-    node.op = op
-    node.inputs = inputs
-    return node
-
-
-def _binary(op: Op, a: Operand, b: Operand) -> Var:
-    """:func:`apply` for two arguments, without the generic packing (the hot path)."""
-    if not isinstance(a, Var):
-        a = constant(a)
-    if not isinstance(b, Var):
-        b = constant(b)
-    try:
-        value = op.value(FLOAT, a.value, b.value)
-    except (ArithmeticError, ValueError) as exc:
-        raise _domain_error(op, (a, b), exc) from None
-    if value - value != 0.0:  # inf or nan
-        raise _domain_error(op, (a, b), "the result is not finite")
-    node = _new(Var)
-    node.value = value
-    node.grad = 0.0
-    node.name = None
-    node.op = op
-    node.inputs = (a, b)
-    return node
+    return _make(op, inputs, forward(op, inputs))
 
 
 def forward(op: Op, inputs: tuple[Var, ...]) -> float:
@@ -259,6 +233,38 @@ def forward(op: Op, inputs: tuple[Var, ...]) -> float:
     if value - value != 0.0:  # inf or nan
         raise _domain_error(op, inputs, "the result is not finite")
     return value  # type: ignore[no-any-return]
+
+
+def _unary(op: Op, a: Var) -> Var:
+    try:
+        value = op.value(FLOAT, a.value)
+    except (ArithmeticError, ValueError) as exc:
+        raise _domain_error(op, (a,), exc) from None
+    return _make(op, (a,), value)
+
+
+def _binary(op: Op, a: Operand, b: Operand) -> Var:
+    if not isinstance(a, Var):
+        a = constant(a)
+    if not isinstance(b, Var):
+        b = constant(b)
+    try:
+        value = op.value(FLOAT, a.value, b.value)
+    except (ArithmeticError, ValueError) as exc:
+        raise _domain_error(op, (a, b), exc) from None
+    return _make(op, (a, b), value)
+
+
+def _make(op: Op, inputs: tuple[Var, ...], value: float) -> Var:
+    if value - value != 0.0:  # inf or nan: never stored in a graph
+        raise _domain_error(op, inputs, "the result is not finite")
+    node = _new(Var)
+    node.value = value
+    node.grad = 0.0
+    node.name = None
+    node.op = op
+    node.inputs = inputs
+    return node
 
 
 def _domain_error(op: Op, inputs: tuple[Var, ...], why: object) -> DomainError:
