@@ -1,0 +1,145 @@
+"""The command line: each command end to end, and hostile or malformed input.
+
+A user error is exactly one line on stderr, exit status 2, and no traceback.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from symgrad.cli import main, parse_assignments
+from symgrad.errors import InputError
+
+
+def run(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=120)
+
+
+def assert_one_line_error(result, *needles):
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+# -- the commands -----------------------------------------------------------------------------
+
+def test_diff_prints_the_closed_form(capsys):
+    assert main(["diff", "(x**2 + 3)**2 + y", "--wrt", "x"]) == 0
+    assert capsys.readouterr().out.strip() == "4*x*(x**2 + 3)"
+    assert main(["diff", "(x**2 + 3)**2 + x", "--wrt", "x"]) == 0
+    assert capsys.readouterr().out.strip() == "4*x*(x**2 + 3) + 1"
+    assert main(["diff", "(x**2 + 3)**2 + y", "--wrt", "x", "--latex"]) == 0
+    assert capsys.readouterr().out.strip() == r"4 x \left(x^{2} + 3\right)"
+
+
+def test_diff_raw_is_the_unsimplified_accumulation(capsys):
+    assert main(["diff", "sin(x)*x + x", "--wrt", "x", "--raw"]) == 0
+    raw = capsys.readouterr().out.strip()
+    assert "cos(x)" in raw and "sin(x)" in raw
+
+
+def test_paths_table_sums_to_backprop(capsys):
+    assert main(["paths", "(x**2 + 3)**2 + x", "--wrt", "x", "--at", "x=2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "path 1: ∂out/∂x along + ← ^ ← + ← ^ ← x: 1 · 14 · 1 · 4 = 56",
+        "path 2: ∂out/∂x along + ← x: 1 = 1",
+        "sum over 2 paths: 57 = backprop's gradient 57",
+    ]
+
+
+def test_paths_refuses_more_paths_than_the_limit():
+    result = run("paths", " + ".join(["x"] * 150), "--wrt", "x", "--at", "x=1",
+                 "--limit", "100")
+    assert_one_line_error(result, "150 paths", "limit=100")
+
+
+def test_check_prints_the_table_and_exits_zero(capsys):
+    assert main(["check", "(x**2 + 3)**2 + y", "--at", "x=2,y=1"]) == 0
+    out = capsys.readouterr().out
+    assert "x" in out and "56" in out and "y" in out
+
+
+def test_render_writes_svg_png_and_dot(tmp_path):
+    for suffix in ("svg", "png", "dot"):
+        target = tmp_path / f"chain.{suffix}"
+        result = run("render", "(x**2 + 3)**2 + y", "--at", "x=2,y=1", "-o", str(target))
+        assert result.returncode == 0, result.stderr
+        assert target.stat().st_size > 100
+    ElementTree.parse(tmp_path / "chain.svg")  # well-formed XML
+    assert (tmp_path / "chain.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "chain.dot").read_text().lstrip().startswith("digraph")
+
+
+def test_render_without_output_prints_dot(capsys):
+    assert main(["render", "x*y", "--at", "x=2,y=3", "--wrt", "x", "--show", "number"]) == 0
+    assert capsys.readouterr().out.lstrip().startswith("digraph")
+
+
+def test_render_works_with_no_system_dot_on_path(tmp_path):
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + "/nonexistent")
+    target = tmp_path / "f.svg"
+    result = run("render", "sigmoid(w*p + b)", "--at", "w=0.5,p=1,b=-1", "-o", str(target),
+                 env=env)
+    assert result.returncode == 0, result.stderr
+    assert b"<svg" in target.read_bytes()
+
+
+def test_train_and_by_backprop(capsys):
+    assert main(["train", "and", "--steps", "2000", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "predicted:" in out and "real value:" in out
+
+
+# -- errors: one line, exit 2, no traceback ---------------------------------------------------
+
+@pytest.mark.parametrize(("args", "needles"), [
+    (["diff", "__import__('os').system('echo pwned')", "--wrt", "x"], ["not allowed"]),
+    (["diff", "__import__('os')", "--wrt", "x"], ["unknown function '__import__'"]),
+    (["diff", "x.real", "--wrt", "x"], ["attribute"]),
+    (["diff", "(x + 1", "--wrt", "x"], ["column"]),
+    (["diff", "", "--wrt", "x"], ["empty"]),
+    (["diff", "x^2", "--wrt", "x"], ["**"]),
+    (["diff", "x*y", "--wrt", "z"], ["no input 'z'"]),
+    (["check", "log(x)", "--at", "x=-1"], ["log"]),
+    (["check", "x*y", "--at", "x=1"], ["y"]),
+    (["check", "x", "--at", "x=two"], ["needs a number"]),
+    (["check", "x", "--at", "x"], ["name=number"]),
+    (["paths", "x*x", "--at", "x=1"], ["--wrt"]),
+    (["render", "x", "--at", "x=1", "-o", "figure.gif"], ["gif"]),
+    (["render", "x", "--at", "x=1", "--show", "everything"], ["invalid choice"]),
+    (["train", "nand"], ["invalid choice"]),
+    (["train", "xor", "--lr", "-1"], ["lr"]),
+    (["train", "xor", "--steps", "0"], ["steps"]),
+    (["nonsense"], ["invalid choice"]),
+])
+def test_user_errors_are_one_line(args, needles, tmp_path):
+    result = run(*args, cwd=tmp_path)
+    assert_one_line_error(result, *needles)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_unwritable_output_is_one_line(tmp_path):
+    result = run("render", "x", "--at", "x=1", "-o", str(tmp_path / "missing" / "f.svg"))
+    assert_one_line_error(result, "missing")
+
+
+def test_deeply_nested_text_is_refused_not_crashed():
+    result = run("diff", "(" * 5000 + "x" + ")" * 5000, "--wrt", "x")
+    assert_one_line_error(result)
+
+
+def test_parse_assignments():
+    assert parse_assignments("x=2,y=1") == {"x": 2.0, "y": 1.0}
+    assert parse_assignments("") == {}
+    for bad in ("x=1,x=2", "x=inf", "1x=2", "x=__import__('os')"):
+        with pytest.raises(InputError):
+            parse_assignments(bad)
