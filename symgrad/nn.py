@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -553,7 +554,8 @@ class _Progress:
         self.on = enabled is True or (enabled is None and tty)
         self.delay = 0.5 if enabled is None else 0.0
         self.total, self.label = total, label
-        self.start = self.last = time.perf_counter()
+        self.start = time.perf_counter()
+        self.last = -math.inf  # the first update past the delay draws at once
         self.drawn = False
 
     def update(self, step: int, loss: float, force: bool = False) -> None:
@@ -575,6 +577,25 @@ class _Progress:
             self.update(step, loss, force=True)
             self.stream.write("\n")
             self.stream.flush()
+
+
+def _check_settings(lr: object, steps: object, fd: object, h: object, target_loss: object,
+                    progress: object) -> None:
+    """Validate :func:`train`'s settings (also done by :func:`demo` before it prints)."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
+            math.isfinite(lr) and lr > 0):
+        raise InputError(f"the learning rate lr must be a positive finite number, "
+                         f"got {lr!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise InputError(f"steps must be a positive integer, got {steps!r}")
+    _check_fd(fd, h)
+    if target_loss is not None and (
+            isinstance(target_loss, bool) or not isinstance(target_loss, (int, float))
+            or not target_loss >= 0):
+        raise InputError(f"target_loss must be a non-negative number or None, "
+                         f"got {target_loss!r}")
+    if progress is not None and not isinstance(progress, bool):
+        raise InputError(f"progress must be True, False or None, got {progress!r}")
 
 
 def train(model: Module, data: Data, method: str = "backprop", *, lr: float = 1.0,
@@ -604,20 +625,7 @@ def train(model: Module, data: Data, method: str = "backprop", *, lr: float = 1.
     """
     model = _check_model(model)
     method = _check_method(method)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
-            math.isfinite(lr) and lr > 0):
-        raise InputError(f"the learning rate lr must be a positive finite number, "
-                         f"got {lr!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise InputError(f"steps must be a positive integer, got {steps!r}")
-    _check_fd(fd, h)
-    if target_loss is not None and (
-            isinstance(target_loss, bool) or not isinstance(target_loss, (int, float))
-            or not target_loss >= 0):
-        raise InputError(f"target_loss must be a non-negative number or None, "
-                         f"got {target_loss!r}")
-    if progress is not None and not isinstance(progress, bool):
-        raise InputError(f"progress must be True, False or None, got {progress!r}")
+    _check_settings(lr, steps, fd, h, target_loss, progress)
 
     L = loss_graph(model, data, loss)
     params = model.parameters()
@@ -668,21 +676,27 @@ def learned(model: Module, data: Data, tolerance: float = 0.5) -> bool:
 
 # -- figures -------------------------------------------------------------------------
 
-def plot_losses(histories: Sequence[float] | Mapping[str, Sequence[float]], path: str,
-                *, title: str | None = None, log_scale: bool = True,
-                ylabel: str = "loss (sum of squared errors)") -> str:
-    """Draw loss curves (one history, or ``{label: history}``) to an image file.
-
-    Needs matplotlib (``pip install 'symgrad[plot]'``); it draws on an off-screen
-    Agg canvas, so it never touches pyplot's global state or needs a display.  The
-    format follows the extension (``.png``, ``.svg``, ``.pdf``).  Returns ``path``.
-    """
+def _matplotlib() -> tuple[Any, Any]:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
         raise SymgradError("plotting loss curves needs matplotlib: "
                            "pip install 'symgrad[plot]'") from None
+    return FigureCanvasAgg, Figure
+
+
+def plot_losses(histories: Sequence[float] | Mapping[str, Sequence[float]],
+                path: str | os.PathLike[str],
+                *, title: str | None = None, log_scale: bool = True,
+                ylabel: str = "loss (sum of squared errors)") -> str | os.PathLike[str]:
+    """Draw loss curves (one history, or ``{label: history}``) to an image file.
+
+    Needs matplotlib (``pip install 'symgrad[plot]'``); it draws on an off-screen
+    Agg canvas, so it never touches pyplot's global state or needs a display.  The
+    format follows the extension (``.png``, ``.svg``, ``.pdf``).  Returns ``path``.
+    """
+    FigureCanvasAgg, Figure = _matplotlib()
     curves = dict(histories) if isinstance(histories, Mapping) else {"loss": histories}
     if not curves:
         raise InputError("no loss history to plot")
@@ -696,8 +710,9 @@ def plot_losses(histories: Sequence[float] | Mapping[str, Sequence[float]], path
             raise InputError(f"the loss history {label!r} is empty")
         ax.plot(range(len(values)), values, styles[k % len(styles)], linewidth=1.8,
                 label=label)
-    if log_scale and all(v > 0 for h in curves.values() for v in h):
-        ax.set_yscale("log")
+    every = [v for h in curves.values() for v in h]
+    if log_scale and min(every) > 0 and max(every) > 10 * min(every):
+        ax.set_yscale("log")  # only when the loss spans more than a decade
     ax.set_xlabel("training step")
     ax.set_ylabel(ylabel)
     if title:
@@ -775,7 +790,8 @@ def _fmt_inputs(xs: Sequence[float]) -> str:
 
 def demo(task: str, *, method: str = "backprop", hidden: int | None = None,
          steps: int = 2000, lr: float = 1.0, seed: int = 0, fd: str = "central",
-         h: float | None = None, plot: str | None = None, progress: bool | None = None,
+         h: float | None = None, plot: str | os.PathLike[str] | None = None,
+         progress: bool | None = None,
          echo: Callable[[str], Any] | None = print) -> DemoResult:
     """The tutorial: untrained predictions, training, trained predictions.
 
@@ -805,6 +821,11 @@ def demo(task: str, *, method: str = "backprop", hidden: int | None = None,
                          f"got {hidden!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise InputError(f"seed must be an integer, got {seed!r}")
+    _check_settings(lr, steps, fd, h, None, progress)
+    if plot is not None:
+        if not isinstance(plot, (str, os.PathLike)):
+            raise InputError(f"plot must be a file path, got {plot!r}")
+        _matplotlib()  # fail before training, not after
     say = echo if echo is not None else (lambda line: None)
     data = TASKS[task]
     first = _model_for(task, hidden, seed)
@@ -844,7 +865,8 @@ def demo(task: str, *, method: str = "backprop", hidden: int | None = None,
         say(f"finite differences took {fdr.seconds / bp.seconds:.1f}x as long as backprop; "
             f"the two loss curves differ by at most {gap:.2g}")
     if plot is not None:
-        plot_losses({m: r.history for m, r in result.runs.items()}, plot,
+        plot_losses({f"{m} ({r.seconds:.2f} s)": r.history for m, r in result.runs.items()},
+                    plot,
                     title=f"{task.upper()}: {result.description}, lr {lr:g}, seed {seed}")
         say(f"loss curve written to {plot}")
     return result
