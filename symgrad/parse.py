@@ -47,6 +47,7 @@ import math
 import numbers
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import DomainError, InputError, ParseError
@@ -344,7 +345,7 @@ def _check_call(src: _Source, node: ast.Call) -> None:
 
 # -- building the graph ---------------------------------------------------------------------
 
-def _leaf_values(names: list[str], default: float | None, values: dict[str, object]
+def _leaf_values(names: list[str], default: float | None, values: Mapping[str, object]
                  ) -> dict[str, float]:
     unknown = [k for k in values if k not in set(names)]
     if unknown:
