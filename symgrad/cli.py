@@ -125,8 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a neuron or an MLP on AND or XOR",
                        description="The tutorial: predictions before, training by backprop or "
                        "by finite differences, predictions after.")
-    p.add_argument("task", choices=["and", "xor"])
-    p.add_argument("--method", choices=["backprop", "finite-difference"], default="backprop")
+    from .nn import FD_METHODS, TASKS
+
+    p.add_argument("task", choices=sorted(TASKS))
+    p.add_argument("--method", choices=["backprop", "finite-difference", "both"],
+                   default="backprop", help="how the gradient is computed (both: train two "
+                   "copies of the same network and compare their cost)")
+    p.add_argument("--fd", choices=sorted(FD_METHODS), default="central",
+                   help="the finite-difference formula (default: central)")
     p.add_argument("--hidden", type=int, default=None, metavar="N",
                    help="hidden sigmoid neurons (xor default 2; 0 = a single neuron)")
     p.add_argument("--steps", type=int, default=2000)
@@ -225,9 +231,8 @@ def _train(args: argparse.Namespace) -> int:
     from .nn import demo
 
     demo(args.task, method=args.method, hidden=args.hidden, steps=args.steps, lr=args.lr,
-         seed=args.seed, plot=args.plot, progress=False if args.no_progress else None)
-    if args.plot:
-        print(f"wrote {args.plot}")
+         seed=args.seed, fd=args.fd, plot=args.plot,
+         progress=False if args.no_progress else None)
     return EXIT_OK
 
 

@@ -45,9 +45,9 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
-from .backprop import adjoints
+from .backprop import grad
 from .errors import DomainError, InputError, SymgradError
-from .finite import default_step
+from .finite import numeric_gradients
 from .graph import evaluate, nodes
 from .var import Var, _as_float, constant
 
@@ -470,37 +470,6 @@ def _check_method(method: object) -> str:
     return method  # type: ignore[return-value]
 
 
-def _fd_gradient(loss: Var, params: Sequence[Var], order: list[Var], h: float | None,
-                 fd: str) -> list[float]:
-    """Nudge each parameter, re-evaluate the whole loss, restore the parameter.
-
-    ``loss.value`` must be current (it is the base of forward differences).  Node
-    values are left as the last nudge made them; the caller re-evaluates.
-    """
-    base = loss.value
-    grads = []
-    for p in params:
-        x0 = p.value
-        step = default_step(x0, fd) if h is None else h
-        step = (x0 + step) - x0  # a step that is exact in binary
-        try:
-            p.value = x0 + step
-            up = evaluate(loss, order)
-            if fd == "forward":
-                grads.append((up - base) / step)
-            else:
-                p.value = x0 - step
-                grads.append((up - evaluate(loss, order)) / (2 * step))
-        finally:
-            p.value = x0
-    return grads
-
-
-def _backprop_gradient(loss: Var, params: Sequence[Var]) -> list[float]:
-    adj = adjoints(loss)
-    return [float(adj.get(p, 0.0)) for p in params]
-
-
 def gradient(loss: Var, params: Sequence[Var], method: str = "backprop", *,
              h: float | None = None, fd: str = "central",
              order: list[Var] | None = None) -> list[float]:
@@ -531,11 +500,8 @@ def gradient(loss: Var, params: Sequence[Var], method: str = "backprop", *,
         order = nodes(loss)
     evaluate(loss, order)
     if method == "backprop":
-        return _backprop_gradient(loss, params)
-    try:
-        return _fd_gradient(loss, params, order, h, fd)
-    finally:
-        evaluate(loss, order)
+        return grad(loss, params)  # type: ignore[no-any-return]
+    return numeric_gradients(loss, params, h=h, method=fd, order=order)
 
 
 # -- training ------------------------------------------------------------------------
@@ -636,9 +602,9 @@ def train(model: Module, data: Data, method: str = "backprop", *, lr: float = 1.
     try:
         while step < steps and not (target_loss is not None and history[-1] <= target_loss):
             if method == "backprop":
-                grads = _backprop_gradient(L, params)
+                grads = grad(L, params)
             else:
-                grads = _fd_gradient(L, params, order, h, fd)
+                grads = numeric_gradients(L, params, h=h, method=fd, order=order)
             for p, g in zip(params, grads, strict=True):
                 p.value -= lr * g
             history.append(evaluate(L, order))

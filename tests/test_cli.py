@@ -96,7 +96,17 @@ def test_render_works_with_no_system_dot_on_path(tmp_path):
 def test_train_and_by_backprop(capsys):
     assert main(["train", "and", "--steps", "2000", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "predicted:" in out and "real value:" in out
+    assert "predicted:" in out and "real value:" in out and "AND learned" in out
+
+
+def test_train_xor_both_ways_with_a_loss_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "loss.png"
+    assert main(["train", "xor", "--method", "both", "--steps", "300", "--fd", "forward",
+                 "--no-progress", "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "finite" in out and "backprop" in out
+    assert plot.read_bytes().startswith(b"\x89PNG")
 
 
 # -- errors: one line, exit 2, no traceback ---------------------------------------------------
@@ -116,7 +126,7 @@ def test_train_and_by_backprop(capsys):
     (["paths", "x*x", "--at", "x=1"], ["--wrt"]),
     (["render", "x", "--at", "x=1", "-o", "figure.gif"], ["gif"]),
     (["render", "x", "--at", "x=1", "--show", "everything"], ["invalid choice"]),
-    (["train", "nand"], ["invalid choice"]),
+    (["train", "xnor"], ["invalid choice"]),
     (["train", "xor", "--lr", "-1"], ["lr"]),
     (["train", "xor", "--steps", "0"], ["steps"]),
     (["nonsense"], ["invalid choice"]),
