@@ -162,6 +162,11 @@ def _check_text(text: object) -> _Source:
     src = _Source(text)
     if not text.strip():
         raise ParseError("empty expression: write something like x**2 + 1", column=1)
+    for where, ch in enumerate(text):
+        if ch not in "\t\n\r" and unicodedata.category(ch) == "Cc":
+            lineno = text.count("\n", 0, where) + 1
+            column = where - (text.rfind("\n", 0, where) + 1) + 1
+            raise src.error(f"invalid control character U+{ord(ch):04X}", lineno, column)
     where = text.find("^")
     if where >= 0:
         lineno = text.count("\n", 0, where) + 1
@@ -329,7 +334,8 @@ def _check_call(src: _Source, node: ast.Call) -> None:
         end = src.column(lineno, func.end_col_offset or 0)
         raise src.error(_FORBIDDEN[ast.Attribute], lineno, max(1, end - len(func.attr)))
     if not isinstance(func, ast.Name):
-        raise src.at(f"only the functions {_KNOWN} can be called", func)
+        raise src.at(_FORBIDDEN.get(type(func), f"only the functions {_KNOWN} can be called"),
+                     func)
     name = func.id
     if name not in FUNCTIONS:
         raise src.at(f"unknown function {name!r} (known: {_KNOWN})", func)
