@@ -1,0 +1,317 @@
+"""The ``symgrad-graph`` Sphinx directive: computation graphs drawn during the build.
+
+Add ``"symgrad.sphinxext"`` to ``extensions`` in ``conf.py`` and write::
+
+    .. symgrad-graph:: (x**2 + 3)**2 + y
+       :at: x=2, y=1
+       :wrt: x
+       :caption: Two factors along the one path from the output to x.
+
+The expression is read by :func:`symgrad.parse` (never ``eval``), the graph is drawn by
+:func:`symgrad.draw` and rendered by the embedded renderer (``graphviz-pure``), so no
+system Graphviz is needed.  Each figure is written as SVG and PNG (and PDF when a
+system ``dot`` is on PATH) to a cache folder beside the doctrees, under a name made
+from a hash of the expression, the options and the symgrad version; the builder picks
+the format it prefers (SVG for HTML, PDF or else PNG for LaTeX).  Files are written
+atomically, so parallel builds (``-j``) are safe.
+
+A bad expression, an unknown option value or a missing ``:at:`` value is reported
+as a Sphinx error at the directive's line (``page.rst:12: ERROR: ...``), never as a
+traceback.
+
+Options (those of ``sphinx.ext.graphviz`` that authors already know, plus the drawing
+options of :func:`symgrad.draw`):
+
+=================  ==================================================================
+``:at:``           values of the variables: ``x=2, y=1`` (every variable needs one)
+``:wrt:``          a variable whose paths to the output are drawn in red, with a
+                   legend of each path's product and their sum
+``:show:``         ``both`` (default), ``formula``, ``number`` or ``none``: what the
+                   edges say of their local derivative
+``:grads:``        (flag) run backprop first and show every node's ``grad``
+``:rankdir:``      ``LR`` (default), ``RL``, ``TB`` or ``BT``
+``:constants:``    ``inline`` (default) or ``nodes``
+``:digits:``       significant digits of the numbers shown (default 4)
+``:caption:``      a caption; the figure becomes a numbered-able ``figure``
+``:alt:``          alternative text (default: "computation graph of <expression>")
+``:align:``        ``left``, ``center`` or ``right``
+``:width:``        the figure's width (``100%``, ``400px``, ...)
+``:name:``         a target name, for ``:ref:`` / ``:numref:``
+``:class:``        extra CSS classes
+=================  ==================================================================
+
+Configuration values: ``symgrad_graph_formats`` (the formats written; default
+``None``: SVG and PNG, plus PDF when a system ``dot`` exists) and
+``symgrad_graph_png_dpi`` (default 144).
+
+:func:`write_figure` and :func:`image_nodes` are the two halves of the directive, and
+are public so that other directives can put generated figures into the same cache.
+
+>>> parse_at("x=2, y=-1.5e0")
+{'x': 2.0, 'y': -1.5}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from docutils import nodes
+from docutils.nodes import Node
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+from .errors import InputError, SymgradError
+
+__all__ = [
+    "CACHE_FOLDER",
+    "SymgradGraph",
+    "image_nodes",
+    "parse_at",
+    "setup",
+    "write_figure",
+]
+
+#: The folder, inside the build's doctree directory, that holds the generated figures.
+CACHE_FOLDER = "symgrad-figures"
+
+_MIMES = {"svg", "png", "pdf", "jpg"}
+_ALIGN = ("left", "center", "right")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def parse_at(text: str) -> dict[str, float]:
+    """The ``:at:`` option, ``"x=2, y=1"``, as ``{"x": 2.0, "y": 1.0}``.
+
+    Pairs are separated by commas (or whitespace); each value is a finite decimal
+    number read by ``float``, so nothing is evaluated.
+
+    >>> parse_at("w0=0.5 w1=-1 b=1e-3")
+    {'w0': 0.5, 'w1': -1.0, 'b': 0.001}
+    >>> parse_at("x=two")
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.InputError: :at: value of 'x' must be a finite number, got 'two' (write ...)
+    """
+    values: dict[str, float] = {}
+    for item in text.replace(",", " ").split():
+        name, eq, raw = item.partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not eq or not name or not raw:
+            raise InputError(f":at: expects name=value pairs, got {item!r} "
+                             "(write :at: x=2, y=1)")
+        if not name.isidentifier():
+            raise InputError(f":at: {name!r} is not a variable name (write :at: x=2, y=1)")
+        if name in values:
+            raise InputError(f":at: gives {name!r} twice")
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise InputError(f":at: value of {name!r} must be a finite number, got {raw!r} "
+                             "(write :at: x=2, y=1)")
+        values[name] = value
+    return values
+
+
+def _cache_dir(directive: SphinxDirective) -> Path:
+    return Path(directive.env.doctreedir) / CACHE_FOLDER
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so no reader ever sees a half-written file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; images are served to readers
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_figure(directive: SphinxDirective, kind: str, key: Mapping[str, Any],
+                 makers: Mapping[str, Callable[[], bytes]]) -> str:
+    """Write a generated figure in every format of ``makers``; return its image URI.
+
+    ``key`` must hold everything the figure's bytes depend on (it is hashed, with
+    the symgrad version, into the file name ``<kind>-<hash>.<format>``); a file that
+    already exists under that name is not made again.  ``makers`` maps a format
+    (``"svg"``, ``"png"``, ``"pdf"``) to a function returning its bytes.  The URI
+    ends in ``.*`` and is relative to the current document, ready for
+    :func:`image_nodes`: Sphinx then picks the format its builder prefers.
+    """
+    if not makers or not set(makers) <= _MIMES:
+        raise InputError(f"makers must map formats among {sorted(_MIMES)} to functions, "
+                         f"got {sorted(makers)}")
+    blob = json.dumps({"kind": kind, "key": key, "version": _version()},
+                      sort_keys=True, default=repr)
+    digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
+    folder = _cache_dir(directive)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{kind}-{digest}"
+    for fmt, make in makers.items():
+        target = folder / f"{stem}.{fmt}"
+        if not target.is_file():
+            _atomic_write(target, make())
+    source_dir = Path(directive.env.doc2path(directive.env.docname)).parent
+    return Path(os.path.relpath(folder / stem, source_dir)).as_posix() + ".*"
+
+
+def image_nodes(directive: SphinxDirective, uri: str, alt: str,
+                options: Mapping[str, Any], classes: tuple[str, ...] = ()) -> list[Node]:
+    """An ``image`` node for ``uri`` (wrapped in a ``figure`` when there is a caption).
+
+    ``options`` may hold ``caption``, ``align``, ``width``, ``name`` and ``class``
+    with the meanings of the ``figure`` directive.
+    """
+    image = nodes.image(directive.block_text, uri=uri, alt=alt)
+    image["classes"] += [*classes, *options.get("class", [])]
+    if "width" in options:
+        image["width"] = options["width"]
+    directive.set_source_info(image)
+    caption = options.get("caption")
+    if not caption:
+        if "align" in options:
+            image["align"] = options["align"]
+        directive.add_name(image)
+        return [image]
+    figure = nodes.figure("", image)
+    if "align" in options:
+        figure["align"] = options["align"]
+    directive.set_source_info(figure)
+    inline, messages = directive.state.inline_text(caption, directive.lineno)
+    caption_node = nodes.caption(caption, "", *inline)
+    directive.set_source_info(caption_node)
+    figure += caption_node
+    directive.add_name(figure)
+    return [figure, *messages]
+
+
+def _align(argument: str) -> str:
+    return str(directives.choice(argument, _ALIGN))
+
+
+def _show(argument: str) -> str:
+    return str(directives.choice(argument, ("both", "formula", "number", "none")))
+
+
+def _rankdir(argument: str) -> str:
+    # directives.choice lower-cases its argument; Graphviz's rankdir is upper case.
+    value = (argument or "").strip().upper()
+    if value not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f'"{argument}" unknown; choose from "LR", "RL", "TB" or "BT"')
+    return value
+
+
+def _constants(argument: str) -> str:
+    return str(directives.choice(argument, ("inline", "nodes")))
+
+
+def _digits(argument: str) -> int:
+    value = directives.positive_int(argument)
+    if value > 17:
+        raise ValueError("digits must be from 1 to 17")
+    return int(value)
+
+
+class SymgradGraph(SphinxDirective):
+    """``.. symgrad-graph:: expression``: draw an expression's computation graph."""
+
+    has_content = False
+    required_arguments = 1
+    optional_arguments = 0
+    final_argument_whitespace = True
+    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
+        "at": directives.unchanged,
+        "wrt": directives.unchanged_required,
+        "show": _show,
+        "grads": directives.flag,
+        "rankdir": _rankdir,
+        "constants": _constants,
+        "digits": _digits,
+        "caption": directives.unchanged,
+        "alt": directives.unchanged,
+        "align": _align,
+        "width": directives.length_or_percentage_or_unitless,
+        "name": directives.unchanged,
+        "class": directives.class_option,
+    }
+
+    def run(self) -> list[Node]:
+        expression = " ".join(self.arguments[0].split())
+        try:
+            uri = self._render(expression)
+        except SymgradError as exc:
+            raise self.error(f"symgrad-graph {expression!r}: {exc}") from None
+        alt = self.options.get("alt") or f"computation graph of {expression}"
+        return image_nodes(self, uri, alt, self.options, classes=("symgrad-graph",))
+
+    def _formats(self) -> list[str]:
+        configured = self.config.symgrad_graph_formats
+        if configured is None:
+            from .render.backends import find_dot
+
+            return ["svg", "png"] + (["pdf"] if find_dot() else [])
+        formats = [configured] if isinstance(configured, str) else list(configured)
+        bad = [f for f in formats if f not in ("svg", "png", "pdf")]
+        if bad or not formats:
+            raise InputError(f"symgrad_graph_formats in conf.py must list formats among "
+                             f"'svg', 'png', 'pdf', got {configured!r}")
+        return formats
+
+    def _render(self, expression: str) -> str:
+        from .parse import parse
+        from .render import draw
+
+        values = parse_at(self.options.get("at", ""))
+        try:
+            out = parse(expression, **values)
+        except InputError as exc:
+            raise InputError(f"{exc} (give every variable a value with :at:, "
+                             "e.g. :at: x=2, y=1)") from None
+        grads = "grads" in self.options
+        if grads:
+            out.backward()
+        drawing = {
+            "show": self.options.get("show", "both"),
+            "rankdir": self.options.get("rankdir", "LR"),
+            "constants": self.options.get("constants", "inline"),
+            "highlight": self.options.get("wrt"),
+            "grads": grads,
+            "digits": self.options.get("digits", 4),
+        }
+        diagram = draw(out, **drawing)  # validates :wrt: against the graph's leaves
+        dpi = self.config.symgrad_graph_png_dpi
+        makers: dict[str, Callable[[], bytes]] = {
+            "svg": lambda: diagram.svg().encode("utf-8"),
+            "png": lambda: diagram.png(dpi=dpi),
+            "pdf": diagram.pdf,
+        }
+        formats = self._formats()
+        key = {"expression": expression, "at": values, "drawing": drawing, "dpi": dpi,
+               "formats": formats}
+        return write_figure(self, "symgrad-graph", key, {f: makers[f] for f in formats})
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the ``symgrad-graph`` directive and its configuration values."""
+    app.add_config_value("symgrad_graph_formats", None, "env", types=[type(None), list,
+                                                                      tuple, str])
+    app.add_config_value("symgrad_graph_png_dpi", 144, "env", types=[int, float])
+    app.add_directive("symgrad-graph", SymgradGraph)
+    return {"version": _version(), "parallel_read_safe": True, "parallel_write_safe": True}
