@@ -90,6 +90,10 @@ DEFAULT_METHOD = "richardson"
 
 # Paths are listed in failure messages up to this many; beyond, only counted.
 _SHOW_PATHS = 12
+# A path longer than this many edges is shown with its middle elided.
+_SHOW_EDGES = 16
+# Suspect edges are listed up to this many.
+_SHOW_SUSPECTS = 10
 # The diagnosis tries subsets of paths only when there are at most this many.
 _SUBSET_PATHS = 10
 _SEED = 20240601
@@ -331,16 +335,24 @@ def _edge_text(node: Var, i: int) -> str:
     return f"{_node_text(node.inputs[i])} → {_node_text(node)}: ∂/∂{ARG_NAMES[i]} = {shown}"
 
 
+def _elide(items: list[str], keep: int = _SHOW_EDGES) -> list[str]:
+    """``items``, with the middle replaced by a count when there are more than ``keep``."""
+    if len(items) <= keep:
+        return items
+    half = keep // 2
+    return [*items[:half], f"… {len(items) - 2 * half} more …", *items[-half:]]
+
+
 def _path_text(path: Any) -> str:
     """``x → (a ^ 2) → (a + 3)``; an edge into an op that uses its input twice says which."""
     from .render.labels import ARG_NAMES
 
-    text = _node_text(path.nodes[-1])
+    steps = [_node_text(path.nodes[-1])]
     for j in range(len(path.positions) - 1, -1, -1):
         node, i = path.nodes[j], path.positions[j]
         twice = node.inputs.count(node.inputs[i]) > 1
-        text += f" → {_node_text(node)}" + (f" as {ARG_NAMES[i]}" if twice else "")
-    return text
+        steps.append(_node_text(node) + (f" as {ARG_NAMES[i]}" if twice else ""))
+    return " → ".join(_elide(steps))
 
 
 def _paths_section(out: Var, target: Var, terms: Sequence[Any] | None) -> list[str]:
@@ -354,7 +366,7 @@ def _paths_section(out: Var, target: Var, terms: Sequence[Any] | None) -> list[s
     lines = [f"paths from {name} to the output at {_fmt_point(_current(out))} "
              "(local derivatives multiply along a path; the paths add up):"]
     for k, p in enumerate(paths(out, target), start=1):
-        factors = " · ".join(_fmt(f) for f in reversed(p.factors)) or "1"
+        factors = " · ".join(_elide([_fmt(f) for f in reversed(p.factors)])) or "1"
         term = f";  term {terms[k - 1]}" if terms is not None else ""
         lines.append(f"  path {k}: {_path_text(p)}")
         lines.append(f"          factors {factors} = {_fmt(p.product)}{term}")
@@ -463,8 +475,10 @@ def _suspect_edges(out: Var, target: Var | None = None, rtol: float = 1e-5,
                              f"{node.op.name} there gives {_fmt(slope)}")  # type: ignore[union-attr]
     if not lines:
         return []
+    more = len(lines) - _SHOW_SUSPECTS
+    shown = lines[:_SHOW_SUSPECTS] + ([f"  … and {more} more"] if more > 0 else [])
     return ["local derivatives that disagree with their operation's own slope (a wrong "
-            "partial rule in the op table, or a kink):", *lines]
+            "partial rule in the op table, or a kink):", *shown]
 
 
 # -- assert_derivative ----------------------------------------------------------------------
@@ -641,8 +655,9 @@ def assert_close_to_finite_differences(
       must return a real number (a :class:`~symgrad.Var` result counts by its value).
     * ``grad=None``: ``f`` is called once more with :class:`~symgrad.Var` inputs in
       place of the numbers, and backprop through what it builds is the gradient.  So
-      ``f`` must be written with arithmetic and symgrad's functions
-      (``symgrad.exp(x)``, ``x.sigmoid()``), not ``math.exp``.
+      ``f`` must work on floats and on Vars alike: write it with arithmetic and
+      symgrad's functions (``symgrad.exp(x)``, ``symgrad.sigmoid(x)``, which take
+      numbers too), not ``math.exp`` or Var methods.
     * ``grad`` a function: called like ``f``, it returns the gradient: one number for
       one input, else a sequence of numbers in the order of ``point`` (or a mapping by
       name for a mapping ``point``).
