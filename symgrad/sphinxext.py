@@ -57,6 +57,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -98,7 +99,7 @@ def parse_at(text: str) -> dict[str, float]:
     Pairs are separated by commas (or whitespace); each value is a finite decimal
     number read by ``float``, so nothing is evaluated.
 
-    >>> parse_at("w0=0.5 w1=-1 b=1e-3")
+    >>> parse_at("w0=0.5 w1=-1 b = 1e-3")
     {'w0': 0.5, 'w1': -1.0, 'b': 0.001}
     >>> parse_at("x=two")
     Traceback (most recent call last):
@@ -106,7 +107,9 @@ def parse_at(text: str) -> dict[str, float]:
     symgrad.errors.InputError: :at: value of 'x' must be a finite number, got 'two' (write ...)
     """
     values: dict[str, float] = {}
-    for item in text.replace(",", " ").split():
+    text = text.strip()
+    items = re.split(r"\s*,\s*|\s+(?=[^\s=,]+\s*=)", text) if text else []
+    for item in items:
         name, eq, raw = item.partition("=")
         name, raw = name.strip(), raw.strip()
         if not eq or not name or not raw:
@@ -275,15 +278,22 @@ class SymgradGraph(SphinxDirective):
         return formats
 
     def _render(self, expression: str) -> str:
-        from .parse import parse
+        from .parse import parse, parse_names
         from .render import draw
 
         values = parse_at(self.options.get("at", ""))
-        try:
-            out = parse(expression, **values)
-        except InputError as exc:
-            raise InputError(f"{exc} (give every variable a value with :at:, "
-                             "e.g. :at: x=2, y=1)") from None
+        names = parse_names(expression)
+        missing = [n for n in names if n not in values]
+        if missing:
+            example = ", ".join(f"{n}={values[n]:g}" if n in values else f"{n}=1"
+                                for n in names)
+            raise InputError(f"no value for {', '.join(missing)}: give every variable a value "
+                             f"with :at: (e.g. :at: {example})")
+        wrt = self.options.get("wrt")
+        if wrt is not None and wrt not in names:
+            raise InputError(f":wrt: {wrt!r} is not a variable of the expression (its "
+                             f"variables: {', '.join(names) or 'none'})")
+        out = parse(expression, **values)
         grads = "grads" in self.options
         if grads:
             out.backward()
@@ -291,11 +301,11 @@ class SymgradGraph(SphinxDirective):
             "show": self.options.get("show", "both"),
             "rankdir": self.options.get("rankdir", "LR"),
             "constants": self.options.get("constants", "inline"),
-            "highlight": self.options.get("wrt"),
+            "highlight": wrt,
             "grads": grads,
             "digits": self.options.get("digits", 4),
         }
-        diagram = draw(out, **drawing)  # validates :wrt: against the graph's leaves
+        diagram = draw(out, **drawing)
         dpi = self.config.symgrad_graph_png_dpi
         makers: dict[str, Callable[[], bytes]] = {
             "svg": lambda: diagram.svg().encode("utf-8"),
