@@ -206,7 +206,10 @@ def _option_signature(action: argparse.Action) -> str:
 
 
 def _option_help(action: argparse.Action) -> str:
-    parts = [_escape(action.help or "")]
+    text = (action.help or "").strip()
+    if text and not text.endswith((".", "!", "?", ".)")):
+        text += "."  # every help text reads as a sentence
+    parts = [_escape(text)]
     if action.choices and (action.metavar is not None or not action.option_strings):
         parts.append("One of " + ", ".join(f"``{c}``" for c in action.choices) + ".")
     if action.option_strings and action.nargs != 0 and action.default not in (
