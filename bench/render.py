@@ -1,0 +1,124 @@
+"""Render time of MLP loss graphs as they grow: embedded graphviz-pure vs system dot.
+
+Builds the loss graph of a small tanh MLP over a few samples from plain Vars (about
+50, 500 and 3,000 drawn nodes), draws it with :func:`symgrad.draw` (full labels, and the
+compact style), renders SVG with each available renderer in the same process, and
+prints medians and the dot/embedded ratio.  System ``dot`` is timed only when it is on
+PATH.
+
+    python bench/render.py             # medians of 3 runs (1 run for slow cases)
+    python bench/render.py --quick     # one run each, only the 50- and 500-node graphs
+
+A render slower than ``--cap`` seconds (default 30) is stopped by the timeout, reported
+as "> cap", and not repeated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+import symgrad
+from symgrad import Var
+from symgrad.errors import RenderError
+from symgrad.graph import nodes
+from symgrad.ops import CONST
+from symgrad.render import RENDERERS, draw
+
+
+def mlp_loss(n_in: int, hidden: list[int], samples: int, seed: int = 0) -> Var:
+    """Squared-error loss of a tanh MLP (one output) summed over ``samples`` inputs."""
+    rng = random.Random(seed)
+    sizes = [n_in, *hidden, 1]
+    layers = []
+    for k in range(len(sizes) - 1):
+        layer = []
+        for j in range(sizes[k + 1]):
+            ws = [Var(rng.uniform(-1, 1), name=f"w{k}_{j}_{i}") for i in range(sizes[k])]
+            layer.append((ws, Var(rng.uniform(-1, 1), name=f"b{k}_{j}")))
+        layers.append(layer)
+    loss: Var | float = 0.0
+    for s in range(samples):
+        acts: list[Var | float] = [rng.choice([0.0, 1.0]) for _ in range(n_in)]
+        for k, layer in enumerate(layers):
+            new = []
+            for ws, b in layer:
+                z: Var = b
+                for w, a in zip(ws, acts, strict=True):
+                    z = z + w * a
+                new.append(z if k == len(layers) - 1 else z.tanh())
+            acts = new
+        target = float(s % 2)
+        loss = loss + (acts[0] - target) ** 2  # type: ignore[operator]
+    assert isinstance(loss, Var)
+    return loss
+
+
+def drawn_nodes(out: Var) -> int:
+    return sum(1 for v in nodes(out) if v.op is not CONST)
+
+
+#: (label, n_in, hidden, samples) chosen to give about 50, 500 and 3,000 drawn nodes.
+SIZES = [("~50", 2, [2], 2), ("~500", 3, [6, 4], 4), ("~3000", 4, [10, 8], 10)]
+
+
+def timed(fn, repeat: int, cap: float) -> tuple[float | None, str]:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        try:
+            fn()
+        except RenderError as exc:
+            if "did not finish" in str(exc):
+                return None, f"> {cap:g} s"
+            return None, f"error: {exc}"
+        times.append(time.perf_counter() - t)
+        if times[-1] > 5:  # slow: one run is enough
+            break
+    return statistics.median(times), f"{statistics.median(times):.3f} s"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cap", type=float, default=30.0)
+    args = ap.parse_args()
+    renderers = [name for name in ("embedded", "dot") if RENDERERS[name].available()]
+    print(f"symgrad {symgrad.__version__}; renderers available: {', '.join(renderers)}")
+    sizes = SIZES[:2] if args.quick else SIZES
+    repeat = 1 if args.quick else args.repeat
+    print(f"{'graph':>6} {'nodes':>6} {'style':>8} {'draw':>8} "
+          + " ".join(f"{r:>12}" for r in renderers) + ("   dot/embedded" if len(renderers) > 1
+                                                     else ""))
+    for label, n_in, hidden, samples in sizes:
+        out = mlp_loss(n_in, hidden, samples)
+        n = drawn_nodes(out)
+        # What a user gets with the defaults: the style draw() picks, or its refusal.
+        t = time.perf_counter()
+        try:
+            d = draw(out)
+            picked = "compact" if d.compact else "full"
+        except RenderError as exc:
+            picked = f"refused ({exc.__class__.__name__})"
+        print(f"{label:>6} {n:>6}  draw() with defaults: {picked}, "
+              f"{time.perf_counter() - t:.3f} s to build the DOT", flush=True)
+        for style in (False, True):
+            t = time.perf_counter()
+            d = draw(out, compact=style, max_work=None, timeout=args.cap)
+            t_draw = time.perf_counter() - t
+            results = {}
+            for r in renderers:
+                d.renderer = r
+                results[r] = timed(lambda d=d: (d._cache.clear(), d.svg()), repeat, args.cap)
+            cells = " ".join(f"{results[r][1]:>12}" for r in renderers)
+            ratio = ""
+            if len(renderers) == 2 and results["embedded"][0] and results["dot"][0]:
+                ratio = f"   {results['dot'][0] / results['embedded'][0]:.2f}×"
+            print(f"{label:>6} {n:>6} {'compact' if style else 'full':>8} "
+                  f"{t_draw:>7.3f}s {cells}{ratio}", flush=True)
+
+if __name__ == "__main__":
+    main()
