@@ -397,7 +397,11 @@ def _diagnose(out: Var, target: Var, samples: list[_Sample]) -> list[str]:
         for size in range(n - 1, 0, -1):
             left_out = []
             for keep in itertools.combinations(range(n), size):
-                if holds(lambda s, keep=keep: sum(s.products[k] for k in keep)):
+
+                def partial_sum(s: _Sample, keep: tuple[int, ...] = keep) -> float:
+                    return sum(s.products[k] for k in keep)
+
+                if holds(partial_sum):
                     left_out.append([k + 1 for k in range(n) if k not in keep])
             if left_out:
                 which = " or ".join(("paths " if len(left) > 1 else "path ")
