@@ -120,7 +120,8 @@ def _edge_label(v: Var, i: int, o: DotOptions, consts: tuple[float | None, ...])
     a = v.inputs[i]
     arg = ARG_NAMES[i]
     value = fmt_number(a.value, o.digits)
-    first = f"{arg} = {a.name} = {value}" if a.op is None else f"{arg} = {value}"
+    named = a.op is None and a.name != arg  # a leaf called "b" in position b is just b
+    first = f"{arg} = {a.name} = {value}" if named else f"{arg} = {value}"
     if a.op is CONST or o.show == "none":
         return first
     number = formula = ""
@@ -155,7 +156,11 @@ def _on_path(order: list[Var], target: Var) -> set[Var]:
 
 def _legend(out: Var, target: Var, o: DotOptions, consts_of: dict[Var, tuple]) -> str:
     """The chain-rule sum written out: each path's product, and their total."""
-    name = target.name if target.op is None else op_caption(target.op, consts_of[target])  # type: ignore[arg-type]
+    if target.op is None:
+        name = target.name or "?"
+    else:  # an intermediate: its caption and value, "(× = 6)"
+        caption = op_caption(target.op, consts_of[target], o.digits)  # type: ignore[arg-type]
+        name = f"({caption} = {fmt_number(target.value, o.digits)})"
     d = f"∂{o.output_name}/∂{name}"
     total = count_paths(out, target)
     if total == 0:
@@ -207,7 +212,7 @@ def to_dot(out: Var, options: DotOptions | None = None) -> str:
         graph_attrs += [("nodesep", "0.08"), ("ranksep", "0.25"), ("splines", "line"),
                         ("mclimit", "0.1"), ("nslimit", "2"), ("nslimit1", "2")]
     else:
-        graph_attrs += [("nodesep", "0.25"), ("ranksep", "0.35")]
+        graph_attrs += [("nodesep", "0.4"), ("ranksep", "0.4")]
     if target is not None:
         graph_attrs += [("labelloc", "b"), ("labeljust", "l")]
     lines.append(f"  graph [{_attrs(graph_attrs)}];")
@@ -217,7 +222,7 @@ def to_dot(out: Var, options: DotOptions | None = None) -> str:
     else:
         node_attrs += [("margin", "0.08,0.04")]
     lines.append(f"  node [{_attrs(node_attrs)}];")
-    edge_attrs = [("fontname", o.fontname), ("fontsize", "10"), ("color", "#555555")]
+    edge_attrs = [("fontname", o.fontname), ("fontsize", "11"), ("color", "#555555")]
     if small:
         edge_attrs += [("arrowsize", "0.4")]
     else:

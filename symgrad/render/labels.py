@@ -110,8 +110,15 @@ def partial_formula(op: Op, i: int, consts: tuple[float | None, ...] = ()) -> st
     """
     from ..symbolic import SYMPY
 
+    sp = _sympy()
     args, out = _symbols(op, consts)
-    return format_expr(_sympy().sympify(op.partials[i](SYMPY, out, *args)))
+    expr = sp.sympify(op.partials[i](SYMPY, out, *args))
+    if any(c is not None for c in consts) and expr.has(sp.I, sp.zoo, sp.nan, sp.oo):
+        # A constant outside the formula's real domain (log(−2) = log 2 + iπ): keep the
+        # general formula; the edge's number then says "undefined".
+        args, out = _symbols(op, ())
+        expr = sp.sympify(op.partials[i](SYMPY, out, *args))
+    return format_expr(expr)
 
 
 @lru_cache(maxsize=512)
@@ -262,10 +269,8 @@ def _fmt_mul(expr: Any) -> tuple[str, int]:
         if negative and len(num) == 1:
             return sign + _wrap(num[0], _MUL_PREC), _ADD_PREC
         return sign + top, (_ADD_PREC if negative else _MUL_PREC)
-    if len(num) == 1 and num[0].is_Add:
-        top = f"({top})"
-    bottom = _product(den)
-    if len(den) > 1 or den[0].is_Add or den[0].is_Mul:
+    bottom = _product(den)  # a sum is already in parentheses
+    if len(den) > 1:
         bottom = f"({bottom})"
     return f"{sign}{top}/{bottom}", (_ADD_PREC if negative else _MUL_PREC)
 
