@@ -85,12 +85,14 @@ _POW = OPS["pow"]
 #: Above this exact integer exponent, a number raised to it is computed as a Float:
 #: ``(1001/1000)**700000`` is a fine float but a rational with millions of digits.
 _EXACT_POWER_LIMIT = 1000
-#: ``derivative`` tries ``simplify`` only on expressions of at most this many nodes ...
-_SIMPLIFY_MAX = 80
-#: ... ``together`` up to this many ...
+#: ``derivative`` tries ``together`` only on expressions of at most this many nodes ...
 _TOGETHER_MAX = 400
 #: ... and ``factor_terms`` only up to this many; bigger results stay as accumulated.
 _FACTOR_MAX = 4000
+#: ``verify`` proves symbolic equality with ``cancel`` up to this many nodes ...
+_CANCEL_MAX = 1000
+#: ... and with ``simplify`` only up to this many (its time is unpredictable).
+_SIMPLIFY_MAX = 40
 
 
 # -- lowering -----------------------------------------------------------------------------
@@ -199,9 +201,9 @@ def derivative(out: Var, wrt: Var | str, *, raw: bool = False) -> sympy.Expr:
     A Var the output does not depend on gives 0.
 
     By default the result is tidied into a readable closed form: the candidate with
-    the fewest operations among the accumulated form, ``factor_terms`` of it, and (for
-    small expressions only, since they can be slow) ``together`` and ``simplify``,
-    never one that brings in new functions such as ``cosh``.  ``raw=True`` returns
+    the fewest operations among the accumulated form, ``factor_terms`` of it and (for
+    expressions of a few hundred nodes at most) ``factor_terms(together(...))``;
+    ``simplify`` is not tried, since its time is unpredictable.  ``raw=True`` returns
     the accumulation exactly as the chain rule produced it.
 
     >>> from symgrad import Var
@@ -243,10 +245,11 @@ def _functions(expr: sympy.Basic) -> set[type]:
 def _tidy(expr: sympy.Expr) -> sympy.Expr:
     """A readable form of ``expr``, in time bounded by its size (see :func:`derivative`).
 
-    Candidates: ``factor_terms``, ``factor_terms(together(...))`` and ``simplify``
-    (the last two on small expressions only); a candidate that brings in functions the
-    expression did not use (``simplify`` likes to turn sigmoids into ``cosh``) is
-    dropped.  The fewest ``count_ops`` wins; the accumulated form itself is the fallback.
+    Candidates: ``factor_terms`` and ``factor_terms(together(...))`` (the second on
+    expressions of at most a few hundred nodes); one that brings in functions the
+    expression did not use is dropped.  The fewest ``count_ops`` wins, the first
+    among equals; the accumulated form itself is the fallback.  ``simplify`` is not
+    used: its time is unpredictable (over 10 s on an 80-node sigmoid/tanh derivative).
     """
     size = _tree_size(expr, _FACTOR_MAX + 1)
     if size > _FACTOR_MAX:
@@ -255,8 +258,6 @@ def _tidy(expr: sympy.Expr) -> sympy.Expr:
         candidates = [sympy.factor_terms(expr)]
         if size <= _TOGETHER_MAX:
             candidates.append(sympy.factor_terms(sympy.together(expr)))
-        if size <= _SIMPLIFY_MAX:
-            candidates.append(sympy.simplify(expr))
     except RecursionError:  # pragma: no cover - bounded sizes keep SymPy shallow
         return expr
     allowed = _functions(expr)
@@ -358,19 +359,19 @@ class Gradient:
         return "\n".join(lines)
 
 
-def gradient(out: Var, *, cse: bool = False, simplify: bool = False
+def gradient(out: Var, *, cse: bool = False, tidy: bool = False
              ) -> dict[Var, sympy.Expr] | Gradient:
     """d out / d x for every input Var ``x``, from ONE symbolic reverse pass.
 
     Returns ``{input Var: SymPy expression}`` in the order of :func:`symgrad.leaves`,
-    each partial as the chain rule accumulated it (``simplify=True`` tidies each one
+    each partial as the chain rule accumulated it (``tidy=True`` tidies each one
     as :func:`derivative` does, which costs time on big graphs).  With ``cse=True`` a
     :class:`Gradient` is returned instead, whose ``replacements`` hold the common
     subexpressions that ``sympy.cse`` found across all partials.
 
     >>> from symgrad import Var
     >>> x, y = Var(2.0, name="x"), Var(1.0, name="y")
-    >>> g = gradient((x**2 + 3)**2 + x * y, simplify=True)
+    >>> g = gradient((x**2 + 3)**2 + x * y, tidy=True)
     >>> {v.name: e for v, e in g.items()}
     {'x': 4*x*(x**2 + 3) + y, 'y': x}
     """
@@ -378,7 +379,7 @@ def gradient(out: Var, *, cse: bool = False, simplify: bool = False
     memo = _lower(out)
     adj = _symbolic_adjoints(out, memo)
     result = {v: adj.get(v, _ZERO) for v in memo if v.op is None}
-    if simplify:
+    if tidy:
         result = {v: _tidy(e) for v, e in result.items()}
     if not cse:
         return result
@@ -439,11 +440,16 @@ def _as_constant(n: sympy.Expr) -> Var:
     return constant(value)
 
 
-def _plan(e: sympy.Expr) -> tuple[list[sympy.Expr], Callable[[list[Var]], Var]]:
-    """The operands ``e`` is built from, and how to combine their graphs into ``e``'s."""
+def _plan(e: sympy.Expr, ordered: bool
+          ) -> tuple[list[sympy.Expr], Callable[[list[Var]], Var]]:
+    """The operands ``e`` is built from, and how to combine their graphs into ``e``'s.
+
+    With ``ordered``, terms and factors come in printing order (SymPy computes that
+    order recursively, so it is skipped for very deep expressions).
+    """
     add, sub, mul, div = (OPS[n] for n in ("add", "sub", "mul", "div"))
     if e.is_Add:
-        terms = list(e.as_ordered_terms())
+        terms = list(e.as_ordered_terms() if ordered else e.args)
         signs = [False]
         operands = [terms[0]]
         for t in terms[1:]:
@@ -459,7 +465,8 @@ def _plan(e: sympy.Expr) -> tuple[list[sympy.Expr], Callable[[list[Var]], Var]]:
             return acc
         return operands, combine_add
     if e.is_Mul or (e.is_Pow and e.exp.is_Number and e.exp.is_extended_negative):
-        factors = list(e.as_ordered_factors()) if e.is_Mul else [e]
+        factors = (list(e.as_ordered_factors() if ordered else e.args) if e.is_Mul
+                   else [e])
         negative = False
         num: list[sympy.Expr] = []
         den: list[sympy.Expr] = []
@@ -541,8 +548,30 @@ def _symbol_names(expr: sympy.Basic) -> list[str]:
     return names
 
 
+def _depth(expr: sympy.Basic, cap: int) -> int:
+    """The depth of ``expr``'s tree, or ``cap`` if it is at least that deep (iterative)."""
+    depth: dict[sympy.Basic, int] = {}
+    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if ready:
+            d = 1 + max((depth[a] for a in e.args), default=0)
+            if d >= cap:
+                return cap
+            depth[e] = d
+        elif e not in depth:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e.args if a not in depth)
+    return depth[expr]
+
+
+#: Expressions deeper than this are read in SymPy's internal argument order.
+_ORDERED_DEPTH = 300
+
+
 def _build(expr: sympy.Expr, leaf: Callable[[str], Var]) -> Var:
     """The graph of ``expr``, iteratively; equal subexpressions become one node."""
+    ordered = _depth(expr, _ORDERED_DEPTH) < _ORDERED_DEPTH
     memo: dict[sympy.Basic, Var] = {}
     stack: list[tuple[sympy.Expr, Any]] = [(expr, None)]
     while stack:
@@ -558,7 +587,7 @@ def _build(expr: sympy.Expr, leaf: Callable[[str], Var]) -> Var:
                 continue
             if not isinstance(e, sympy.Expr) or e.is_Atom:
                 raise _unsupported(e)
-            plan = _plan(e)
+            plan = _plan(e, ordered)
             stack.append((e, plan))
             stack.extend((o, None) for o in reversed(plan[0]) if o not in memo)
         else:
@@ -669,9 +698,11 @@ def _same_function(a: sympy.Expr, b: sympy.Expr, values: dict[str, float], rtol:
         difference = a - b
         if difference == 0:
             return True, "identical"
-        if (_tree_size(difference, _SIMPLIFY_MAX * 2) < _SIMPLIFY_MAX * 2
-                and sympy.simplify(difference) == 0):
-            return True, "simplify"
+        size = _tree_size(difference, _CANCEL_MAX + 1)
+        if size <= _CANCEL_MAX and sympy.cancel(sympy.together(difference)) == 0:
+            return True, "cancel(a - b) = 0"
+        if size <= _SIMPLIFY_MAX and sympy.simplify(difference) == 0:
+            return True, "simplify(a - b) = 0"
     except RecursionError:
         pass
     checked = 0
@@ -792,9 +823,10 @@ def verify(out: Var, wrt: Var | str | Sequence[Var | str] | None = None, *,
     4. finite differences (Richardson extrapolation of central differences).
 
     Symbolic backprop and ``sympy.diff`` must also be the same *function*: equal as
-    written, or ``simplify`` of their difference is 0, or (when simplification is
-    inconclusive or the expressions are too big to simplify quickly) they agree at
-    four seeded random points near the inputs' values.  Numbers compare with
+    written, or their difference cancels to 0 (``cancel(together(a - b))``, or
+    ``simplify`` for small expressions), or, when that is inconclusive or the
+    expressions are too big, they agree at four seeded random points near the
+    inputs' values.  Numbers compare with
     ``|a - b| <= atol + rtol * max(|a|, |b|)``; finite differences, which carry
     truncation and rounding error, with ``fd_rtol``/``fd_atol``.  Any disagreement
     raises :class:`~symgrad.errors.VerificationError` with the table, unless
