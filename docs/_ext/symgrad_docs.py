@@ -2,7 +2,7 @@
 
 ``.. symgrad-plot:: NAME``
     Draws one of the plots in :data:`PLOTS` (with matplotlib, from code in this file
-    that calls symgrad) during the build and puts it on the page as SVG (PNG for
+    that calls symgrad) during the build and puts it on the page as SVG (PDF for
     LaTeX), through the same figure cache as ``symgrad-graph``
     (:func:`symgrad.sphinxext.write_figure`).  Options: ``:caption:``, ``:alt:``,
     ``:align:``, ``:width:``, ``:name:``, ``:class:``.
@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import io
 import tempfile
@@ -58,6 +59,30 @@ def _save(fig: Any, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+# Each plot's data is computed once per build process (the cached helpers below) and
+# drawn once per format.
+
+_STEP_METHODS = {"forward": ("-", "O(h)"), "central": ("--", "O(h²)"),
+                 "richardson": (":", "O(h⁴)")}
+_FLOOR = 1e-17  # an error of exactly 0 cannot go on a log axis
+
+
+@functools.cache
+def _step_errors() -> tuple[list[float], dict[str, tuple[list[float], float, float]]]:
+    w = symgrad.Var(0.5, name="w")
+    out = symgrad.sigmoid(w * 1.5 - 0.2)
+    exact = symgrad.grad(out, w)
+    steps = [10.0 ** (-k / 8) for k in range(1, 8 * 15 + 1)]
+    curves = {}
+    for method in _STEP_METHODS:
+        errors = [max(abs(symgrad.numeric_grad(out, w, h=h, method=method) - exact), _FLOOR)
+                  for h in steps]
+        h0 = symgrad.finite.default_step(w.value, method)
+        e0 = max(abs(symgrad.numeric_grad(out, w, method=method) - exact), _FLOOR)
+        curves[method] = (errors, h0, e0)
+    return steps, curves
+
+
 def step_size(fmt: str) -> bytes:
     """Error of three finite-difference formulas against backprop, as the step h shrinks.
 
@@ -65,27 +90,18 @@ def step_size(fmt: str) -> bytes:
     differentiated by w.  Each formula's error falls with h (truncation error) until
     rounding error, about eps/h, takes over and it rises again.
     """
-    w = symgrad.Var(0.5, name="w")
-    out = symgrad.sigmoid(w * 1.5 - 0.2)
-    exact = symgrad.grad(out, w)
-    steps = [10.0 ** (-k / 8) for k in range(1, 8 * 15 + 1)]
+    steps, curves = _step_errors()
     fig = _figure()
     ax = fig.add_subplot()
-    styles = {"forward": ("-", "O(h)"), "central": ("--", "O(h²)"),
-              "richardson": (":", "O(h⁴)")}
-    floor = 1e-17
-    for method, (style, order) in styles.items():
-        errors = [max(abs(symgrad.numeric_grad(out, w, h=h, method=method) - exact), floor)
-                  for h in steps]
+    for method, (style, order) in _STEP_METHODS.items():
+        errors, h0, e0 = curves[method]
         (line,) = ax.loglog(steps, errors, style, linewidth=1.8,
                             label=f"{method}: truncation {order}")
-        h0 = symgrad.finite.default_step(w.value, method)
-        e0 = max(abs(symgrad.numeric_grad(out, w, method=method) - exact), floor)
         ax.loglog([h0], [e0], "o", color=line.get_color(), markersize=6)
     eps = 2.0 ** -52
     ax.loglog(steps, [eps / h for h in steps], color="0.6", linewidth=1,
               label="rounding error ≈ eps / h")
-    ax.set_ylim(1e-17, 1)
+    ax.set_ylim(_FLOOR, 1)
     ax.set_xlabel("step h")
     ax.set_ylabel("|finite difference − backprop|")
     ax.set_title("Finite differences for dσ(1.5w − 0.2)/dw at w = 0.5 (dots: default h)")
@@ -95,8 +111,8 @@ def step_size(fmt: str) -> bytes:
     return _save(fig, fmt)
 
 
-def sigmoid(fmt: str) -> bytes:
-    """σ(t) and its derivative σ(t)(1 − σ(t)), the derivative taken by backprop."""
+@functools.cache
+def _sigmoid_curve() -> tuple[list[float], list[float], list[float]]:
     ts = [-6 + 12 * k / 240 for k in range(241)]
     values, slopes = [], []
     for t in ts:
@@ -104,6 +120,12 @@ def sigmoid(fmt: str) -> bytes:
         s = symgrad.sigmoid(v)
         values.append(s.value)
         slopes.append(symgrad.grad(s, v))
+    return ts, values, slopes
+
+
+def sigmoid(fmt: str) -> bytes:
+    """σ(t) and its derivative σ(t)(1 − σ(t)), the derivative taken by backprop."""
+    ts, values, slopes = _sigmoid_curve()
     fig = _figure(6.4, 3.4)
     ax = fig.add_subplot()
     ax.plot(ts, values, "-", linewidth=2, label="σ(t) = 1 / (1 + e⁻ᵗ)")
@@ -124,20 +146,30 @@ def _losses(histories: dict[str, list[float]], title: str, fmt: str) -> bytes:
         return path.read_bytes()
 
 
+@functools.cache
+def _and_run() -> tuple[str, dict[str, list[float]]]:
+    result = nn.demo("and", method="both", steps=2000, echo=None, progress=False)
+    return result.description, {m: run.history for m, run in result.runs.items()}
+
+
 def and_loss(fmt: str) -> bytes:
     """A single sigmoid neuron learning AND, trained both ways from the same start."""
-    result = nn.demo("and", method="both", steps=2000, echo=None, progress=False)
-    histories = {m: run.history for m, run in result.runs.items()}
-    return _losses(histories, f"AND: {result.description}, lr 1", fmt)
+    description, histories = _and_run()
+    return _losses(histories, f"AND: {description}, lr 1", fmt)
 
 
-def xor_loss(fmt: str) -> bytes:
-    """XOR: one neuron stalls; a hidden layer of two learns it, by either method."""
+@functools.cache
+def _xor_runs() -> dict[str, list[float]]:
     neuron = nn.demo("xor", hidden=0, steps=2000, echo=None, progress=False)
     mlp = nn.demo("xor", method="both", hidden=2, steps=2000, echo=None, progress=False)
     histories = {"single neuron, backprop": neuron.history}
     histories.update({f"2-2-1 network, {m}": run.history for m, run in mlp.runs.items()})
-    return _losses(histories, "XOR: a single neuron against a hidden layer of two", fmt)
+    return histories
+
+
+def xor_loss(fmt: str) -> bytes:
+    """XOR: one neuron stalls; a hidden layer of two learns it, by either method."""
+    return _losses(_xor_runs(), "XOR: a single neuron against a hidden layer of two", fmt)
 
 
 #: The plots ``symgrad-plot`` knows, by name: each returns the figure's bytes in a format.
@@ -178,8 +210,9 @@ class SymgradPlot(SphinxDirective):
             raise self.error(f"symgrad-plot: unknown plot {self.arguments[0]!r} "
                              f"(known: {', '.join(PLOTS)})") from None
         make = PLOTS[name]
+        # SVG for HTML, PDF for LaTeX, PNG for the builders that take neither.
         uri = write_figure(self, "symgrad-plot", {"name": name, "code": _SOURCE_HASH},
-                           {"svg": lambda: make("svg"), "png": lambda: make("png")})
+                           {fmt: functools.partial(make, fmt) for fmt in ("svg", "pdf", "png")})
         alt = self.options.get("alt") or (make.__doc__ or name).split("\n")[0]
         return image_nodes(self, uri, alt, self.options, classes=("symgrad-plot",))
 
