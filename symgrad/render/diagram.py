@@ -56,7 +56,7 @@ class Diagram:
         self.timeout = timeout
         #: True when the figure was drawn in the compact style (no edge labels).
         self.compact = compact
-        self._cache: dict[tuple[str, float | None], bytes] = {}
+        self._cache: dict[tuple[object, ...], bytes] = {}
 
     def __repr__(self) -> str:
         n_nodes = sum(1 for ln in self.source.splitlines()
@@ -67,7 +67,10 @@ class Diagram:
                 ".png(), .pdf(), .save(path)>")
 
     def _render(self, fmt: str, dpi: float | None = None) -> bytes:
-        key = (fmt, dpi)
+        # Keyed by everything that shapes the bytes, so changing .source or .renderer
+        # renders afresh.
+        r = self.renderer if isinstance(self.renderer, str) else id(self.renderer)
+        key = (fmt, dpi, r, self.source)
         if key not in self._cache:
             self._cache[key] = render(self.source, fmt, self.renderer,
                                       timeout=self.timeout, dpi=dpi)

@@ -250,11 +250,11 @@ def to_dot(out: Var, options: DotOptions | None = None) -> str:
         for i, a in enumerate(v.inputs):
             if a not in ids:
                 continue
-            attrs = [] if small else [("label", _edge_label(v, i, o, consts_of[v]))]
+            edge = {} if small else {"label": _edge_label(v, i, o, consts_of[v])}
             if a in reach and v in reach:
-                attrs += [("color", red), ("fontcolor", red), ("penwidth", "2.2")]
+                edge.update(color=red, fontcolor=red, penwidth="2.2")
             tail = f"  {quote(ids[a])} -> {quote(ids[v])}"
-            lines.append(f"{tail} [{_attrs(attrs)}];" if attrs else f"{tail};")
+            lines.append(f"{tail} [{_attrs(edge)}];" if edge else f"{tail};")
 
     if target is not None:
         legend = _legend(out, target, o, consts_of) + "\n"
