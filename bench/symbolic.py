@@ -85,6 +85,11 @@ def main(quick: bool = False) -> int:
     print(f"sympy {sympy.__version__}, python {sys.version.split()[0]}")
     print(f"{'net':<8}{'params':>7}{'symgrad.gradient':>18}{'sympy.diff x N':>16}"
           f"{'speed-up':>10}{'ops (cse) symgrad':>19}{'ops (cse) sympy':>17}  equal")
+    # Warm up both sides once (first calls pay for SymPy's lazy imports).
+    warm_loss, _ = symgrad_loss(1, {n: 0.5 for n in names(1)})
+    symgrad.gradient(warm_loss)
+    warm_expr, warm_symbols = sympy_loss(1)
+    [sympy.diff(warm_expr, s) for s in warm_symbols]
     failures = 0
     for hidden in (2, 8, 32):
         ps = names(hidden)

@@ -66,6 +66,25 @@ __all__ = [
 ]
 
 
+#: Above this exact exponent, a number raised to it is computed as a Float:
+#: ``(1001/1000)**700000`` is a fine float but a rational with millions of digits.
+_EXACT_POWER_LIMIT = 1000
+
+
+def _pow(base: Any, power: Any) -> sympy.Expr:
+    """``sympy.Pow``, except that a number to a huge exact power is computed in Floats.
+
+    SymPy raises a numeric coefficient to the power too (``(c*x)**n`` is
+    ``c**n * x**n``), so the coefficient of a product is made a Float as well.
+    """
+    base, power = sympy.sympify(base), sympy.sympify(power)
+    if power.is_Rational and abs(power) > _EXACT_POWER_LIMIT:
+        coefficient, rest = base.as_coeff_Mul()
+        if coefficient.is_Rational and coefficient not in (-1, 0, 1):
+            base = sympy.Float(coefficient) * rest
+    return sympy.Pow(base, power)
+
+
 #: The SymPy namespace: the op table's rules run on it for symbolic work.
 SYMPY = SimpleNamespace(
     exp=sympy.exp,
@@ -77,14 +96,11 @@ SYMPY = SimpleNamespace(
     sigmoid=lambda a: 1 / (1 + sympy.exp(-a)),
     relu=lambda a: sympy.Max(0, a),
     step=lambda a: sympy.Heaviside(a, 0),
-    pow=sympy.Pow,
+    pow=_pow,
 )
 
 _ZERO, _ONE = sympy.Integer(0), sympy.Integer(1)
 _POW = OPS["pow"]
-#: Above this exact integer exponent, a number raised to it is computed as a Float:
-#: ``(1001/1000)**700000`` is a fine float but a rational with millions of digits.
-_EXACT_POWER_LIMIT = 1000
 #: ``derivative`` tries ``together`` only on expressions of at most this many nodes ...
 _TOGETHER_MAX = 400
 #: ... and ``factor_terms`` only up to this many; bigger results stay as accumulated.
@@ -142,13 +158,7 @@ def _lower(out: Var) -> dict[Var, sympy.Expr]:
             elif op is CONST:
                 memo[node] = _number(node.value)
             else:
-                args = [memo[a] for a in node.inputs]
-                if op is _POW:
-                    base, power = args
-                    if (base.is_Number and power.is_Integer
-                            and abs(power) > _EXACT_POWER_LIMIT and base not in (-1, 0, 1)):
-                        args[0] = sympy.Float(base)
-                memo[node] = op.value(SYMPY, *args)
+                memo[node] = op.value(SYMPY, *[memo[a] for a in node.inputs])
     except RecursionError:
         raise _deep("building the expression") from None
     return memo

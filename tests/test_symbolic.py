@@ -158,8 +158,10 @@ def test_other_constants_are_floats():
     assert isinstance(to_sympy(x * 1e300).args[0], sympy.Float)
 
 
-def test_huge_exact_powers_of_constants_are_not_computed_exactly():
-    p = symgrad.constant(1.001) ** symgrad.constant(700000)  # finite as a float
+@pytest.mark.parametrize("power", [460000, 460000.5, -460000])
+def test_huge_exact_powers_of_constants_are_not_computed_exactly(power):
+    # finite as floats, but exact rationals with millions of digits
+    p = symgrad.constant(1.001 if power > 0 else 0.999) ** symgrad.constant(power)
     x = Var(1.0, name="x")
     start = time.perf_counter()
     e = to_sympy(p * x)
@@ -167,6 +169,13 @@ def test_huge_exact_powers_of_constants_are_not_computed_exactly():
     c = e.args[0]
     assert isinstance(c, sympy.Float)
     assert float(c) == pytest.approx(p.value, rel=1e-9)
+    # and the same when the base is an op node, whose partial needs base**(power - 1)
+    base = symgrad.constant(1.001 if power > 0 else 0.999) * x
+    q = base ** symgrad.constant(power)
+    start = time.perf_counter()
+    d = derivative(q, x, raw=True)
+    assert time.perf_counter() - start < 2
+    assert symbolic._float_value(d, {"x": 1.0}) == pytest.approx(symgrad.grad(q, x), rel=1e-9)
 
 
 # -- structure: sharing, depth, names ---------------------------------------------------------
