@@ -48,7 +48,7 @@ def images(page: str, kind: str) -> list[str]:
 def test_the_tutorial_has_its_figures(site):
     page = (site / "tutorial.html").read_text(encoding="utf-8")
     graphs, plots = images(page, "symgrad-graph"), images(page, "symgrad-plot")
-    assert len(graphs) == 6 and len(set(graphs)) == 6
+    assert len(graphs) == 7 and len(set(graphs)) == 7
     assert len(plots) == 4 and len(set(plots)) == 4
     for name in graphs + plots:
         svg = (site / "_images" / name).read_text(encoding="utf-8")
@@ -66,7 +66,7 @@ def test_the_tutorial_has_its_figures(site):
              "fig-graph", "the-chain-rule-products-along-a-path", "fig-one-path",
              "and-sums-across-paths", "fig-two-paths",
              "backprop-every-derivative-in-one-pass", "learning-and", "fig-and-loss",
-             "xor-and-the-hidden-layer", "fig-xor-loss"]
+             "xor-and-the-hidden-layer", "fig-xor-loss", "fig-xor-network"]
     positions = [at(anchor) for anchor in order]
     assert positions == sorted(positions)
 
