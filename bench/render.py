@@ -93,6 +93,7 @@ def main() -> None:
     print(f"{'graph':>6} {'nodes':>6} {'style':>8} {'draw':>8} "
           + " ".join(f"{r:>12}" for r in renderers) + ("   dot/embedded" if len(renderers) > 1
                                                      else ""))
+    defaults: list[str] = []
     for label, n_in, hidden, samples in sizes:
         out = mlp_loss(n_in, hidden, samples)
         n = drawn_nodes(out)
@@ -103,8 +104,8 @@ def main() -> None:
             picked = "compact" if d.compact else "full"
         except RenderError as exc:
             picked = f"refused ({exc.__class__.__name__})"
-        print(f"{label:>6} {n:>6}  draw() with defaults: {picked}, "
-              f"{time.perf_counter() - t:.3f} s to build the DOT", flush=True)
+        defaults.append(f"{label:>6} {n:>6} nodes: draw() picks {picked}; "
+                        f"{time.perf_counter() - t:.3f} s to build the DOT")
         for style in (False, True):
             t = time.perf_counter()
             d = draw(out, compact=style, max_work=None, timeout=args.cap)
@@ -119,6 +120,9 @@ def main() -> None:
                 ratio = f"   {results['dot'][0] / results['embedded'][0]:.2f}×"
             print(f"{label:>6} {n:>6} {'compact' if style else 'full':>8} "
                   f"{t_draw:>7.3f}s {cells}{ratio}", flush=True)
+    print("\nWith the defaults (compact above COMPACT_ABOVE nodes or when the full style's "
+          "layout work exceeds MAX_WORK; refused above MAX_WORK):")
+    print("\n".join(defaults))
 
 if __name__ == "__main__":
     main()

@@ -221,6 +221,12 @@ def test_undefined_partial_is_said_not_raised() -> None:
     assert labels == ["b = 2\n∂/∂b = a^b·log(a) = undefined"]
 
 
+def test_undefined_partial_on_a_highlighted_path() -> None:
+    b = Var(2.0, name="b")
+    src = draw((-2.0) ** b, highlight=b).source
+    assert "1 path from f to b; ∂f/∂b is undefined: a local derivative of pow(" in src
+
+
 def test_leaf_named_like_its_argument_is_not_repeated() -> None:
     a, b = Var(3.0, name="a"), Var(4.0, name="b")
     labels = [x["label"] for _, _, x in edges(to_dot(b * a, DotOptions(show="none")))]

@@ -170,10 +170,14 @@ def _legend(out: Var, target: Var, o: DotOptions, consts_of: dict[Var, tuple]) -
         return (f"{total} paths from {o.output_name} to {name} (more than "
                 f"path_limit={o.path_limit}, so not listed)\n"
                 f"sum of their products = {g} = {d}")
-    lines = [f"{total} path{'s' if total != 1 else ''} from {o.output_name} to {name} "
-             "(factors from the output down):"]
+    many = f"{total} path{'s' if total != 1 else ''}"
+    try:
+        found = paths(out, target, limit=o.path_limit)
+    except DomainError as exc:
+        return f"{many} from {o.output_name} to {name}; {d} is undefined: {exc}"
+    lines = [f"{many} from {o.output_name} to {name} (factors from the output down):"]
     sum_ = 0.0
-    for k, p in enumerate(paths(out, target, limit=o.path_limit), 1):
+    for k, p in enumerate(found, 1):
         route = " → ".join(_short(v, o, consts_of[v], v is out) for v in p.nodes)
         factors = " · ".join(fmt_number(f, o.digits) for f in p.factors) or "1"
         lines.append(f"path {k} ({route}): {factors} = {fmt_number(p.product, o.digits)}")
