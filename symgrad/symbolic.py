@@ -104,7 +104,7 @@ _POW = OPS["pow"]
 #: ``derivative`` tries ``together`` only on expressions of at most this many nodes ...
 _TOGETHER_MAX = 400
 #: ... and ``factor_terms`` only up to this many; bigger results stay as accumulated.
-_FACTOR_MAX = 4000
+_FACTOR_MAX = 1500
 #: ``verify`` proves symbolic equality with ``cancel`` up to this many nodes ...
 _CANCEL_MAX = 1000
 #: ... and with ``simplify`` only up to this many (its time is unpredictable).
@@ -265,9 +265,10 @@ def _tidy(expr: sympy.Expr) -> sympy.Expr:
     if size > _FACTOR_MAX:
         return expr
     try:
-        candidates = [sympy.factor_terms(expr)]
+        # sign=False keeps -(b + w*x) from appearing beside -b - w*x in one result
+        candidates = [sympy.factor_terms(expr, sign=False)]
         if size <= _TOGETHER_MAX:
-            candidates.append(sympy.factor_terms(sympy.together(expr)))
+            candidates.append(sympy.factor_terms(sympy.together(expr), sign=False))
     except RecursionError:  # pragma: no cover - bounded sizes keep SymPy shallow
         return expr
     allowed = _functions(expr)
