@@ -18,6 +18,7 @@ from .backprop import Path, backward, count_paths, grad, paths, zero_grad
 from .errors import SymgradError
 from .finite import gradcheck, numeric_grad
 from .graph import evaluate, leaves, nodes
+from .parse import parse  # eager: a lazy attribute would be shadowed by the submodule
 from .var import Var, constant, cos, exp, log, relu, sigmoid, sin, sqrt, tanh
 
 __version__ = "0.1.0"
@@ -25,7 +26,6 @@ __version__ = "0.1.0"
 # The faces below import SymPy or Graphviz; they load on first use so that
 # ``import symgrad`` stays light (the engine alone is pure Python).
 _LAZY = {
-    "parse": "symgrad.parse",
     "to_sympy": "symgrad.symbolic",
     "from_sympy": "symgrad.symbolic",
     "derivative": "symgrad.symbolic",
@@ -49,6 +49,6 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "Var", "constant", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt",
     "leaves", "nodes", "evaluate", "backward", "zero_grad", "grad", "Path", "paths",
-    "count_paths", "numeric_grad", "gradcheck", "errors", "SymgradError",
+    "count_paths", "numeric_grad", "gradcheck", "parse", "errors", "SymgradError",
     *_LAZY,
 ]

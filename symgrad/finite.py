@@ -6,14 +6,14 @@ reverse pass for all of them, and its answer carries two errors that pull agains
 each other: truncation error (which shrinks with the step ``h``) and rounding error
 (which grows as ``h`` shrinks, about ``eps / h``).  The default steps balance the two:
 
-================  ======================  ================  ======================
-method            formula                 truncation error  default ``h``
-================  ======================  ================  ======================
-``"forward"``     (f(x+h) − f(x)) / h     O(h)              √eps · max(1, |x|)
-``"backward"``    (f(x) − f(x−h)) / h     O(h)              √eps · max(1, |x|)
-``"central"``     (f(x+h) − f(x−h)) / 2h  O(h²)             ∛eps · max(1, |x|)
-``"richardson"``  (4·D(h/2) − D(h)) / 3   O(h⁴)             eps^(1/5) · max(1, |x|)
-================  ======================  ================  ======================
+================  ==========================  ================  ===========================
+method            formula                     truncation error  default ``h``
+================  ==========================  ================  ===========================
+``"forward"``     ``(f(x+h) − f(x)) / h``     O(h)              ``√eps · max(1, |x|)``
+``"backward"``    ``(f(x) − f(x−h)) / h``     O(h)              ``√eps · max(1, |x|)``
+``"central"``     ``(f(x+h) − f(x−h)) / 2h``  O(h²)             ``∛eps · max(1, |x|)``
+``"richardson"``  ``(4·D(h/2) − D(h)) / 3``   O(h⁴)             ``eps^(1/5) · max(1, |x|)``
+================  ==========================  ================  ===========================
 
 (``D`` is the central difference; eps ≈ 2.2e-16.)
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .backprop import grad
@@ -125,22 +125,43 @@ def _difference(out: Var, x: Var, order: list[Var], h: float | None, method: str
         x.value = v
         return evaluate(out, order)
 
-    def central(step: float) -> float:
-        step = (x0 + step) - x0  # a step that is exact in binary
-        return (f(x0 + step) - f(x0 - step)) / (2 * step)
-
-    step = default_step(x0, method) if h is None else h
     try:
-        if method == "central":
-            return central(step)
-        if method == "richardson":
-            return (4 * central(step / 2) - central(step)) / 3
-        step = (x0 + step) - x0
-        if method == "forward":
-            return (f(x0 + step) - base) / step
-        return (base - f(x0 - step)) / step
+        return difference(f, x0, method, h, base=base)
     finally:
         x.value = x0
+
+
+def difference(f: Callable[[float], float], x0: float, method: str = "central",
+               h: float | None = None, *, base: float | None = None) -> float:
+    """The finite-difference estimate of f'(x0) for a plain function of one float.
+
+    ``base`` is ``f(x0)`` when the caller already has it (forward and backward
+    differences need it).  The step is made exact in binary: ``(x0 + h) - x0``.
+
+    >>> import math
+    >>> round(difference(math.exp, 0.0), 9), round(difference(math.exp, 0.0, "richardson"), 12)
+    (1.0, 1.0)
+    """
+    _check_method(method)
+    if h is None:
+        h = default_step(x0, method)
+    elif not (isinstance(h, (int, float)) and h > 0 and math.isfinite(h)):
+        raise InputError(f"the step h must be a positive finite number, got {h!r}")
+
+    def central(step: float) -> float:
+        step = (x0 + step) - x0
+        return (f(x0 + step) - f(x0 - step)) / (2 * step)
+
+    if method == "central":
+        return central(h)
+    if method == "richardson":
+        return (4 * central(h / 2) - central(h)) / 3
+    step = (x0 + h) - x0
+    if base is None:
+        base = f(x0)
+    if method == "forward":
+        return (f(x0 + step) - base) / step
+    return (base - f(x0 - step)) / step
 
 
 @dataclass(frozen=True, slots=True)

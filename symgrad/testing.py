@@ -66,7 +66,7 @@ from .errors import (
     UnsupportedError,
     VerificationError,
 )
-from .finite import METHODS, GradcheckReport, GradcheckRow, default_step, gradcheck
+from .finite import METHODS, GradcheckReport, GradcheckRow, difference, gradcheck
 from .graph import check_var, evaluate, leaves, nodes
 from .ops import CONST, FLOAT
 from .var import Var
@@ -450,7 +450,7 @@ def _op_difference(node: Var, i: int) -> float:
         moved[i] = v
         return float(op.value(FLOAT, *moved))  # type: ignore[union-attr]
 
-    return _difference(f, args[i], "richardson", None)
+    return difference(f, args[i], "richardson", None)
 
 
 def _suspect_edges(out: Var, target: Var | None = None, rtol: float = 1e-5,
@@ -615,25 +615,6 @@ def assert_gradients_match(out: Var, rtol: float = DEFAULT_RTOL, atol: float = D
 
 # -- assert_close_to_finite_differences -------------------------------------------------------
 
-def _difference(f: Callable[[float], float], x0: float, method: str, h: float | None) -> float:
-    """The finite difference of a function of one float, as :func:`numeric_grad` takes it."""
-    if h is None:
-        h = default_step(x0, method)
-
-    def central(step: float) -> float:
-        step = (x0 + step) - x0  # a step that is exact in binary
-        return (f(x0 + step) - f(x0 - step)) / (2 * step)
-
-    if method == "central":
-        return central(h)
-    if method == "richardson":
-        return (4 * central(h / 2) - central(h)) / 3
-    step = (x0 + h) - x0
-    if method == "forward":
-        return (f(x0 + step) - f(x0)) / step
-    return (f(x0) - f(x0 - step)) / step
-
-
 def _result(value: object, what: str) -> float:
     if isinstance(value, Var):
         value = value.value
@@ -729,7 +710,7 @@ def assert_close_to_finite_differences(
             moved[k] = v
             return value_at(moved)
 
-        numeric = _difference(along, x0[k], method, h)
+        numeric = difference(along, x0[k], method, h)
         err = abs(claimed[k] - numeric)
         rows.append(GradcheckRow(name, x0[k], claimed[k], numeric, err,
                                  err / abs(numeric) if numeric else err, a + r * abs(numeric)))
