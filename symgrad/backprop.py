@@ -67,6 +67,10 @@ def adjoints(
     floats = value_of is None
 
     def add(child: Var, local: Any, g: Any) -> None:
+        if local == 0:  # nothing flows along this edge; exact, and spares SymPy a Mul
+            if child not in adj:
+                adj[child] = local
+            return
         term = g if local == 1 else local * g
         old = get(child)
         adj[child] = term if old is None else old + term

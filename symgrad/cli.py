@@ -29,7 +29,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .errors import InputError, SymgradError
+from .errors import DomainError, InputError, SymgradError
 
 __all__ = ["main", "build_parser", "parse_assignments"]
 
@@ -179,7 +179,14 @@ def _diff(args: argparse.Namespace) -> int:
 
     from .symbolic import derivative
 
-    out = _graph(args, default=0.5)
+    try:
+        out = _graph(args, default=0.5)
+    except DomainError as exc:
+        if args.at:
+            raise
+        first = str(exc).splitlines()[0]
+        raise InputError(f"{first}; without --at every input is 0.5: pass --at with values "
+                         "where the expression is defined") from None
     expr = derivative(out, _leaf(out, args.wrt), raw=args.raw)
     print(sympy.latex(expr) if args.latex else expr)
     return EXIT_OK
