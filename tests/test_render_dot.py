@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -270,15 +269,14 @@ def test_leaf_and_constant_outputs() -> None:
     assert node_attrs(to_dot(both))["n0"]["label"] == "2 × 3\nf = 6"
 
 
-def test_deep_chain_builds_without_recursion() -> None:
+def test_deep_chain_builds_without_recursion(watchdog) -> None:
     x = Var(0.5, name="x")
     y = x
     for _ in range(100_000):
         y = y + 1.0
-    t = time.perf_counter()
-    src = to_dot(y, DotOptions(compact=True))
+    with watchdog():
+        src = to_dot(y, DotOptions(compact=True))
     assert src.count(" -> ") == 100_000
-    assert time.perf_counter() - t < 20
     with pytest.raises(RenderError, match=r"too big to lay out.*sub-expression"):
         draw(y)
 

@@ -2,7 +2,6 @@
 
 import math
 import random
-import time
 
 import pytest
 import sympy
@@ -84,7 +83,7 @@ def test_readable_forms(text, wrt, expected):
     assert sympy.cancel(sympy.together(d - raw)) == 0
 
 
-def test_tidying_big_derivatives_is_bounded():
+def test_tidying_big_derivatives_is_bounded(watchdog):
     # a 2-16-1 sigmoid network's squared error on XOR: partials of thousands of nodes
     rng = random.Random(1)
     params = [Var(rng.uniform(-1, 1), name=f"p{i}") for i in range(16 * 4 + 1)]
@@ -96,10 +95,9 @@ def test_tidying_big_derivatives_is_bounded():
             z = z + v * (w0 * a + w1 * b + bias).sigmoid()
         term = (z.sigmoid() - t) ** 2
         loss = term if loss is None else loss + term
-    start = time.perf_counter()
-    d = derivative(loss, params[0])
-    g = gradient(loss, tidy=True)
-    assert time.perf_counter() - start < 15
+    with watchdog():
+        d = derivative(loss, params[0])
+        g = gradient(loss, tidy=True)
     values = {p.name: p.value for p in params}
     assert symbolic._float_value(d, values) == pytest.approx(symgrad.grad(loss, params[0]),
                                                              rel=1e-9)
@@ -197,36 +195,33 @@ def test_other_constants_are_floats():
 
 
 @pytest.mark.parametrize("power", [460000, 460000.5, -460000])
-def test_huge_exact_powers_of_constants_are_not_computed_exactly(power):
+def test_huge_exact_powers_of_constants_are_not_computed_exactly(power, watchdog):
     # finite as floats, but exact rationals with millions of digits
     p = symgrad.constant(1.001 if power > 0 else 0.999) ** symgrad.constant(power)
     x = Var(1.0, name="x")
-    start = time.perf_counter()
-    e = to_sympy(p * x)
-    assert time.perf_counter() - start < 2
+    with watchdog(30):
+        e = to_sympy(p * x)
     c = e.args[0]
     assert isinstance(c, sympy.Float)
     assert float(c) == pytest.approx(p.value, rel=1e-9)
     # and the same when the base is an op node, whose partial needs base**(power - 1)
     base = symgrad.constant(1.001 if power > 0 else 0.999) * x
     q = base ** symgrad.constant(power)
-    start = time.perf_counter()
-    d = derivative(q, x, raw=True)
-    assert time.perf_counter() - start < 2
+    with watchdog(30):
+        d = derivative(q, x, raw=True)
     assert symbolic._float_value(d, {"x": 1.0}) == pytest.approx(symgrad.grad(q, x), rel=1e-9)
 
 
 # -- structure: sharing, depth, names ---------------------------------------------------------
 
-def test_shared_subexpressions_are_built_once():
+def test_shared_subexpressions_are_built_once(watchdog):
     x = Var(0.3, name="x")
     s = x
     for _ in range(30):  # a tree of 2**30 nodes, a DAG of ~90
         s = s.sin() * 0.5 + s
-    start = time.perf_counter()
-    e = to_sympy(s)
-    d = derivative(s, x, raw=True)
-    assert time.perf_counter() - start < 5
+    with watchdog():
+        e = to_sympy(s)
+        d = derivative(s, x, raw=True)
     assert symbolic._float_value(e, {"x": 0.3}) == pytest.approx(s.value, rel=1e-12)
     assert symbolic._float_value(d, {"x": 0.3}) == pytest.approx(symgrad.grad(s, x),
                                                                  rel=1e-9)
@@ -545,12 +540,11 @@ def test_verify_at_a_kink_reports_it():
     assert verify(Var(0.5, name="a").relu() * 2).ok
 
 
-def test_verify_bigger_expression():
+def test_verify_bigger_expression(watchdog):
     z = parse("sigmoid(w1*sigmoid(a*p + b) + w2*tanh(a*q - b) + c)**2",
               w1=0.5, a=-1.2, p=1, b=0.3, w2=0.8, q=-0.5, c=0.1)
-    start = time.perf_counter()
-    report = verify(z)
-    assert time.perf_counter() - start < 10
+    with watchdog():
+        report = verify(z)
     assert report.ok and len(report.rows) == 7
     assert all(r.agreement in ("identical", "cancel(a - b) = 0") for r in report.rows)
 

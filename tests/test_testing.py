@@ -1,7 +1,6 @@
 """symgrad.testing: the three assertions, their failure messages, and the pytest plugin."""
 
 import math
-import time
 
 import pytest
 import sympy
@@ -248,14 +247,14 @@ def test_a_deep_failing_chain_gives_a_short_message():
     assert "x → (bsin): ∂/∂a = sin(a) = 0.4794, but a finite difference" in message
 
 
-def test_a_deep_chain_is_checked_without_recursion():
+def test_a_deep_chain_is_checked_without_recursion(watchdog):
     x = Var(0.5, name="x")
     z = x
     for _ in range(50_000):                                  # 200,000 nodes deep
         z = z * 1.0000001 + 1e-9
-    t0 = time.perf_counter()
-    report = assert_gradients_match(z, symbolic=False)
-    assert report.ok and time.perf_counter() - t0 < 30
+    with watchdog():
+        report = assert_gradients_match(z, symbolic=False)
+    assert report.ok
 
 
 # -- assert_close_to_finite_differences -----------------------------------------------------
