@@ -31,7 +31,7 @@ from typing import NoReturn
 
 from .errors import DomainError, InputError, SymgradError
 
-__all__ = ["main", "build_parser", "parse_assignments"]
+__all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 
@@ -41,29 +41,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def parse_assignments(text: str) -> dict[str, float]:
-    """``"x=2,y=1"`` → ``{"x": 2.0, "y": 1.0}``; numbers only, never evaluated.
-
-    >>> parse_assignments("x=2, y=-1.5e-3")
-    {'x': 2.0, 'y': -0.0015}
-    """
-    values: dict[str, float] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, number = (s.strip() for s in item.partition("="))
-        if not sep or not name.isidentifier():
-            raise InputError(f"--at expects name=number pairs like x=2,y=1, got {item!r}")
-        try:
-            value = float(number)
-        except ValueError:
-            raise InputError(f"--at {name}= needs a number, got {number!r}") from None
-        if not math.isfinite(value):
-            raise InputError(f"--at {name}= needs a finite number, got {number!r}")
-        if name in values:
-            raise InputError(f"--at gives {name} twice")
-        values[name] = value
-    return values
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,9 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _graph(args: argparse.Namespace, default: float | None = None):  # type: ignore[no-untyped-def]
-    from .parse import parse
+    from .parse import parse, parse_values
 
-    return parse(args.expression, default=default, **parse_assignments(args.at))
+    try:
+        values = parse_values(args.at)
+    except InputError as exc:
+        raise InputError(f"--at: {exc}") from None
+    return parse(args.expression, default=default, **values)
 
 
 def _leaf(out, name: str):  # type: ignore[no-untyped-def]

@@ -54,7 +54,7 @@ from .errors import DomainError, InputError, ParseError
 from .ops import FUNCTIONS, OPS
 from .var import Var, apply, constant
 
-__all__ = ["MAX_LENGTH", "parse", "parse_names"]
+__all__ = ["MAX_LENGTH", "parse", "parse_names", "parse_values"]
 
 #: The longest text :func:`parse` accepts, in characters.
 MAX_LENGTH = 100_000
@@ -423,6 +423,44 @@ def parse_names(text: str) -> list[str]:
       ^
     """
     return _analyse(text).names
+
+
+def parse_values(text: str) -> dict[str, float]:
+    """Values for the inputs, ``"x=2, y=1"`` → ``{"x": 2.0, "y": 1.0}``.
+
+    Pairs are separated by commas or white space; each value is read by ``float``, so
+    nothing is evaluated.  This is the ``--at`` of the command line and the ``:at:`` of
+    the Sphinx directive.
+
+    >>> parse_values("x=2, y=-1.5e-3 b = 1")
+    {'x': 2.0, 'y': -0.0015, 'b': 1.0}
+    >>> parse_values("x=two")
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.InputError: the value of 'x' must be a finite number, got 'two' (write x=2, y=1)
+    """
+    if not isinstance(text, str):
+        raise InputError(f"values must be text like 'x=2, y=1', got {type(text).__name__}")
+    values: dict[str, float] = {}
+    text = text.strip()
+    items = re.split(r"\s*,\s*|\s+(?=[^\s=,]+\s*=)", text) if text else []
+    for item in items:
+        name, eq, raw = (part.strip() for part in item.partition("="))
+        if not eq or not name or not raw:
+            raise InputError(f"values must be name=number pairs, got {item!r} (write x=2, y=1)")
+        if not name.isidentifier():
+            raise InputError(f"{name!r} is not a variable name (write x=2, y=1)")
+        if name in values:
+            raise InputError(f"a value for {name!r} is given twice")
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise InputError(f"the value of {name!r} must be a finite number, got {raw!r} "
+                             "(write x=2, y=1)")
+        values[name] = value
+    return values
 
 
 def _build(tree: _Tree, leaves: dict[str, Var]) -> Var:

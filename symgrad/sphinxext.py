@@ -47,7 +47,8 @@ Configuration values: ``symgrad_graph_formats`` (the formats written; default
 :func:`write_figure` and :func:`image_nodes` are the two halves of the directive, and
 are public so that other directives can put generated figures into the same cache.
 
->>> parse_at("x=2, y=-1.5e0")
+>>> from symgrad.parse import parse_values        # what :at: is read with
+>>> parse_values("x=2, y=-1.5e0")
 {'x': 2.0, 'y': -1.5}
 """
 
@@ -55,9 +56,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
-import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -75,7 +74,6 @@ __all__ = [
     "CACHE_FOLDER",
     "SymgradGraph",
     "image_nodes",
-    "parse_at",
     "setup",
     "write_figure",
 ]
@@ -91,43 +89,6 @@ def _version() -> str:
     from . import __version__
 
     return __version__
-
-
-def parse_at(text: str) -> dict[str, float]:
-    """The ``:at:`` option, ``"x=2, y=1"``, as ``{"x": 2.0, "y": 1.0}``.
-
-    Pairs are separated by commas (or whitespace); each value is a finite decimal
-    number read by ``float``, so nothing is evaluated.
-
-    >>> parse_at("w0=0.5 w1=-1 b = 1e-3")
-    {'w0': 0.5, 'w1': -1.0, 'b': 0.001}
-    >>> parse_at("x=two")
-    Traceback (most recent call last):
-    ...
-    symgrad.errors.InputError: :at: value of 'x' must be a finite number, got 'two' (write ...)
-    """
-    values: dict[str, float] = {}
-    text = text.strip()
-    items = re.split(r"\s*,\s*|\s+(?=[^\s=,]+\s*=)", text) if text else []
-    for item in items:
-        name, eq, raw = item.partition("=")
-        name, raw = name.strip(), raw.strip()
-        if not eq or not name or not raw:
-            raise InputError(f":at: expects name=value pairs, got {item!r} "
-                             "(write :at: x=2, y=1)")
-        if not name.isidentifier():
-            raise InputError(f":at: {name!r} is not a variable name (write :at: x=2, y=1)")
-        if name in values:
-            raise InputError(f":at: gives {name!r} twice")
-        try:
-            value = float(raw)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
-            raise InputError(f":at: value of {name!r} must be a finite number, got {raw!r} "
-                             "(write :at: x=2, y=1)")
-        values[name] = value
-    return values
 
 
 def _cache_dir(directive: SphinxDirective) -> Path:
@@ -278,10 +239,13 @@ class SymgradGraph(SphinxDirective):
         return formats
 
     def _render(self, expression: str) -> str:
-        from .parse import parse, parse_names
+        from .parse import parse, parse_names, parse_values
         from .render import draw
 
-        values = parse_at(self.options.get("at", ""))
+        try:
+            values = parse_values(self.options.get("at", ""))
+        except InputError as exc:
+            raise InputError(f":at: {exc}") from None
         names = parse_names(expression)
         missing = [n for n in names if n not in values]
         if missing:

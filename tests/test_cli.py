@@ -11,8 +11,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from symgrad.cli import main, parse_assignments
-from symgrad.errors import InputError
+from symgrad.cli import main
 
 
 def run(*args, cwd=None, env=None):
@@ -122,8 +121,8 @@ def test_train_xor_both_ways_with_a_loss_plot(tmp_path, capsys):
     (["diff", "log(x - 1)", "--wrt", "x"], ["log", "pass --at"]),
     (["check", "log(x)", "--at", "x=-1"], ["log"]),
     (["check", "x*y", "--at", "x=1"], ["y"]),
-    (["check", "x", "--at", "x=two"], ["needs a number"]),
-    (["check", "x", "--at", "x"], ["name=number"]),
+    (["check", "x", "--at", "x=two"], ["--at: the value of 'x' must be a finite number"]),
+    (["check", "x", "--at", "x"], ["--at:", "name=number"]),
     (["paths", "x*x", "--at", "x=1"], ["--wrt"]),
     (["render", "x", "--at", "x=1", "-o", "figure.gif"], ["gif"]),
     (["render", "x", "--at", "x=1", "--show", "everything"], ["invalid choice"]),
@@ -146,11 +145,3 @@ def test_unwritable_output_is_one_line(tmp_path):
 def test_deeply_nested_text_is_refused_not_crashed():
     result = run("diff", "(" * 5000 + "x" + ")" * 5000, "--wrt", "x")
     assert_one_line_error(result)
-
-
-def test_parse_assignments():
-    assert parse_assignments("x=2,y=1") == {"x": 2.0, "y": 1.0}
-    assert parse_assignments("") == {}
-    for bad in ("x=1,x=2", "x=inf", "1x=2", "x=__import__('os')"):
-        with pytest.raises(InputError):
-            parse_assignments(bad)

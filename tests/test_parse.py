@@ -10,7 +10,7 @@ from symgrad import Var
 from symgrad.errors import DomainError, InputError, ParseError, SymgradError
 from symgrad.graph import leaves, nodes
 from symgrad.ops import CONST, OPS
-from symgrad.parse import MAX_LENGTH, parse, parse_names
+from symgrad.parse import MAX_LENGTH, parse, parse_names, parse_values
 
 
 def ops_of(out):
@@ -323,3 +323,16 @@ def test_long_lines_show_a_window_around_the_column():
     assert "unknown function 'foo'" in first and info.value.column == 161
     assert len(shown) < 90 and shown.startswith("  ...")
     assert shown[caret.index("^"):].startswith("foo(x)")
+
+
+def test_parse_values():
+    assert parse_values("") == {}
+    assert parse_values("x=2,y=1") == {"x": 2.0, "y": 1.0}
+    assert parse_values(" w0 = 0.5 ,  b=-1e-3 ") == {"w0": 0.5, "b": -0.001}
+    assert parse_values("w0=0.5 w1=2") == {"w0": 0.5, "w1": 2.0}
+    for bad, match in [("x", "name=number"), ("x=1, x=2", "twice"), ("1x=2", "not a variable"),
+                       ("x=inf", "finite"), ("x=nan", "finite"), ("x=", "name=number"),
+                       ("x=1 2", "finite"), ("x=1,,y=2", "name=number"),
+                       ("x=__import__('os')", "finite")]:
+        with pytest.raises(InputError, match=match):
+            parse_values(bad)
