@@ -325,7 +325,7 @@ def _node_text(v: Var) -> str:
 
 
 def _edge_text(node: Var, i: int) -> str:
-    """``x → (a ^ 2): ∂/∂a = 2a = 4``, as the figures label an edge."""
+    """``x → (a²): ∂/∂a = 2a = 4``, as the figures label an edge."""
     from .render.labels import ARG_NAMES, partial_formula
 
     consts = tuple(a.value if a.op is CONST else None for a in node.inputs)
@@ -344,7 +344,7 @@ def _elide(items: list[str], keep: int = _SHOW_EDGES) -> list[str]:
 
 
 def _path_text(path: Any) -> str:
-    """``x → (a ^ 2) → (a + 3)``; an edge into an op that uses its input twice says which."""
+    """``x → (a²) → (a + 3)``; an edge into an op that uses its input twice says which."""
     from .render.labels import ARG_NAMES
 
     steps = [_node_text(path.nodes[-1])]

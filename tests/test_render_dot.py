@@ -82,8 +82,8 @@ def test_tutorial_edges_say_the_right_value_and_derivative() -> None:
     src = to_dot(tutorial())
     labels = {(t, h): a["label"] for t, h, a in edges(src)}
     nodes_ = {n: a["label"] for n, a in node_attrs(src).items()}
-    assert nodes_ == {"n0": "x = 2", "n1": "a ^ 2\n= 4", "n2": "a + 3\n= 7",
-                      "n3": "a ^ 2\n= 49", "n4": "y = 1", "n5": "+\nf = 50"}
+    assert nodes_ == {"n0": "x = 2", "n1": "a²\n= 4", "n2": "a + 3\n= 7",
+                      "n3": "a²\n= 49", "n4": "y = 1", "n5": "+\nf = 50"}
     assert labels == {
         ("n0", "n1"): "a = x = 2\n∂/∂a = 2a = 4",
         ("n1", "n2"): "a = 4\n∂/∂a = 1",
@@ -256,7 +256,7 @@ def test_grads_shown_on_every_node() -> None:
     out.backward()
     labels = {n: a["label"] for n, a in node_attrs(draw(out).source).items()}
     assert labels["n0"] == "x = 2\ngrad = 56"
-    assert labels["n3"] == "a ^ 2\n= 49\ngrad = 1"
+    assert labels["n3"] == "a²\n= 49\ngrad = 1"
     assert "grad =" not in draw(out, grads=False).source
 
 
@@ -296,7 +296,7 @@ def test_highlight_colours_exactly_the_paths_and_sums_them() -> None:
     legend = unquote(re.search(r'^  label="(.*)";$', src, re.M)[1])
     assert legend.splitlines() == [
         "2 paths from f to x (factors from the output down):",
-        "path 1 (f → + → a ^ 2 → a + 3 → a ^ 2 → x): 1 · 1 · 14 · 1 · 4 = 56",
+        "path 1 (f → + → a² → a + 3 → a² → x): 1 · 1 · 14 · 1 · 4 = 56",
         "path 2 (f → + → × → x): 1 · 1 · 1 = 1",
         "sum = 57 = ∂f/∂x",
     ]

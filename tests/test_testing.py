@@ -98,10 +98,10 @@ def test_a_missing_chain_rule_factor_names_the_edge():
     assert lines[0] == ("d/dx of (x**2 + 3)**2 is 4*x*(x**2 + 3), not the expected "
                         "2*x**2 + 6")
     assert "  at x=2: the derivative is 56, the expected 14" in lines
-    assert "  path 1: x → (a ^ 2) → (a + 3) → (a ^ 2)" in lines
+    assert "  path 1: x → (a²) → (a + 3) → (a²)" in lines
     assert "          factors 4 · 1 · 14 = 56;  term 2*x*(2*x**2 + 6)" in lines
     assert lines[-1] == ("diagnosis: the expected derivative is missing the local factor "
-                         "of one edge on path 1: x → (a ^ 2): ∂/∂a = 2a = 4")
+                         "of one edge on path 1: x → (a²): ∂/∂a = 2a = 4")
 
 
 def test_a_left_out_path_is_named():
@@ -123,9 +123,9 @@ def test_a_constant_factor_off_is_reported():
 
 
 def test_an_inner_edge_factor_missing_is_named():
-    # Forgetting the derivative of the outer square: the edge (a + 3) → (a ^ 2).
+    # Forgetting the derivative of the outer square: the edge (a + 3) → (a²).
     message = failure("(x**2 + 3)**2", "x", "2*x", at={"x": 2})
-    assert "missing the local factor of one edge on path 1: (a + 3) → (a ^ 2): " \
+    assert "missing the local factor of one edge on path 1: (a + 3) → (a²): " \
            "∂/∂a = 2a = 14" in message
 
 

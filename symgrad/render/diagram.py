@@ -5,7 +5,7 @@
 >>> d = draw((x**2 + 3)**2 + y)
 >>> d
 <Diagram: 6 nodes, 5 edges; .source, .svg(), .png(), .pdf(), .save(path)>
->>> "∂/∂a = 2a = 14" in d.source          # the edge 7 → (a ^ 2): d(a²)/da at a = 7
+>>> "∂/∂a = 2a = 14" in d.source          # the edge 7 → (a²): d(a²)/da at a = 7
 True
 >>> d.svg().startswith("<?xml")
 True
@@ -228,7 +228,7 @@ def draw(
       number), ``"formula"``, ``"number"`` or ``"none"`` (values only).  Formulas come
       from the op table's own rules applied to SymPy symbols.
     - ``rankdir``: ``"LR"`` (inputs on the left), ``"RL"``, ``"TB"`` or ``"BT"``.
-    - ``constants``: ``"inline"`` writes numbers into their op (``a ^ 2``, and the
+    - ``constants``: ``"inline"`` writes numbers into their op (``a²``, and the
       formula ``2a``); ``"nodes"`` gives each constant its own node and keeps formulas
       general (``b·a^(b−1)``).
     - ``highlight``: a Var of the graph or a leaf's name.  Every path from the output

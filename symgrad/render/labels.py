@@ -130,18 +130,26 @@ def op_caption(op: Op, consts: tuple[float | None, ...] = (), digits: int = 4) -
 
     >>> from symgrad.ops import OPS
     >>> op_caption(OPS["mul"]), op_caption(OPS["pow"], (None, 2.0))
-    ('×', 'a ^ 2')
+    ('×', 'a²')
+    >>> op_caption(OPS["pow"], (None, 0.5)), op_caption(OPS["pow"], (2.0, None))
+    ('a ^ 0.5', '2 ^ b')
     >>> op_caption(OPS["mul"], (0.5, None)), op_caption(OPS["neg"])
     ('0.5 × b', '−')
     """
     if op.arity != 2 or not any(c is not None for c in consts):
         return op.symbol
+    if op.name == "pow" and consts[0] is None and _small_integer(consts[1]):
+        return ARG_NAMES[0] + str(int(consts[1])).translate(_SUPERSCRIPT)  # a², a⁻¹
     parts = [
         ARG_NAMES[i] if i >= len(consts) or consts[i] is None
         else fmt_number(consts[i], digits)  # type: ignore[arg-type]
         for i in range(op.arity)
     ]
     return f"{parts[0]} {op.symbol} {parts[1]}"
+
+
+def _small_integer(value: float | None) -> bool:
+    return value is not None and value.is_integer() and abs(value) < 1000
 
 
 # -- a one-line Unicode printer for the small expressions partial rules give ----------
