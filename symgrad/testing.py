@@ -519,7 +519,7 @@ def assert_derivative(expr: Var | str | Any, wrt: Var | str, expected: Any, *,
     diagnosis: the expected derivative is missing the local factor of one edge on path 1: ...
     """
     __tracebackhide__ = True
-    from .symbolic import _same_function, derivative, to_sympy
+    from .symbolic import same_function, derivative, to_sympy
 
     r, a = _real(rtol, "rtol"), _real(atol, "atol")
     out = _as_graph(expr, at)
@@ -531,7 +531,7 @@ def assert_derivative(expr: Var | str | Any, wrt: Var | str, expected: Any, *,
     if extra:
         rng = random.Random(_SEED)
         values.update({n: round(rng.uniform(0.3, 1.7), 3) for n in extra})
-    same, how = _same_function(actual, want, values, r, a)
+    same, how = same_function(actual, want, values, r, a)
     if same:
         return actual
     from .symbolic import path_terms
