@@ -519,7 +519,7 @@ def assert_derivative(expr: Var | str | Any, wrt: Var | str, expected: Any, *,
     diagnosis: the expected derivative is missing the local factor of one edge on path 1: ...
     """
     __tracebackhide__ = True
-    from .symbolic import same_function, derivative, to_sympy
+    from .symbolic import derivative, same_function, to_sympy
 
     r, a = _real(rtol, "rtol"), _real(atol, "atol")
     out = _as_graph(expr, at)
