@@ -38,3 +38,11 @@ def test_python_dash_m_and_version():
     out = subprocess.run([sys.executable, "-m", "symgrad", "--version"], capture_output=True,
                          text=True, check=True).stdout
     assert out.startswith("symgrad ")
+
+
+def test_readme_tour_runs():
+    import doctest
+
+    result = doctest.testfile(str(ROOT / "README.md"), module_relative=False,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 10 and result.failed == 0
