@@ -72,6 +72,7 @@ from .errors import InputError, SymgradError
 
 __all__ = [
     "CACHE_FOLDER",
+    "FIGURE_OPTIONS",
     "SymgradGraph",
     "image_nodes",
     "setup",
@@ -170,6 +171,18 @@ def _align(argument: str) -> str:
     return str(directives.choice(argument, _ALIGN))
 
 
+#: The options of a figure, as ``sphinx.ext.graphviz`` spells them; :func:`image_nodes`
+#: reads them.  Other directives that call :func:`write_figure` can reuse them.
+FIGURE_OPTIONS: dict[str, Callable[[str], Any]] = {
+    "caption": directives.unchanged,
+    "alt": directives.unchanged,
+    "align": _align,
+    "width": directives.length_or_percentage_or_unitless,
+    "name": directives.unchanged,
+    "class": directives.class_option,
+}
+
+
 def _show(argument: str) -> str:
     return str(directives.choice(argument, ("both", "formula", "number", "none")))
 
@@ -208,12 +221,7 @@ class SymgradGraph(SphinxDirective):
         "rankdir": _rankdir,
         "constants": _constants,
         "digits": _digits,
-        "caption": directives.unchanged,
-        "alt": directives.unchanged,
-        "align": _align,
-        "width": directives.length_or_percentage_or_unitless,
-        "name": directives.unchanged,
-        "class": directives.class_option,
+        **FIGURE_OPTIONS,
     }
 
     def run(self) -> list[Node]:

@@ -33,7 +33,7 @@ from sphinx.util.nodes import nested_parse_with_titles
 
 import symgrad
 from symgrad import nn
-from symgrad.sphinxext import image_nodes, write_figure
+from symgrad.sphinxext import FIGURE_OPTIONS, image_nodes, write_figure
 
 # -- the plots -----------------------------------------------------------------------
 
@@ -185,23 +185,12 @@ def _plot_name(argument: str) -> str:
     return str(directives.choice(argument.strip(), tuple(PLOTS)))
 
 
-def _align(argument: str) -> str:
-    return str(directives.choice(argument, ("left", "center", "right")))
-
-
 class SymgradPlot(SphinxDirective):
     """``.. symgrad-plot:: NAME``: a plot made during the build."""
 
     required_arguments = 1
     has_content = False
-    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
-        "caption": directives.unchanged,
-        "alt": directives.unchanged,
-        "align": _align,
-        "width": directives.length_or_percentage_or_unitless,
-        "name": directives.unchanged,
-        "class": directives.class_option,
-    }
+    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = FIGURE_OPTIONS
 
     def run(self) -> list[Node]:
         try:
