@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -116,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", metavar="FILE.png", help="save the loss curve (needs matplotlib)")
+    p.add_argument("--graph", metavar="FILE.svg", help="draw the untrained network's loss "
+                   "graph, every node with its gradient (.svg .png .pdf .dot)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_train)
     return parser
@@ -219,7 +222,7 @@ def _train(args: argparse.Namespace) -> int:
     from .nn import demo
 
     demo(args.task, method=args.method, hidden=args.hidden, steps=args.steps, lr=args.lr,
-         seed=args.seed, fd=args.fd, plot=args.plot,
+         seed=args.seed, fd=args.fd, plot=args.plot, graph=args.graph,
          progress=False if args.no_progress else None)
     return EXIT_OK
 
@@ -234,6 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"symgrad {args.command}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `symgrad paths ... | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_MISMATCH
     except OSError as exc:  # e.g. -o into a folder that does not exist
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"symgrad {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)

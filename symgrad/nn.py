@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
-from .backprop import grad
+from .backprop import grad, zero_grad
 from .errors import DomainError, InputError, SymgradError
 from .finite import numeric_gradients
 from .graph import evaluate, nodes
@@ -757,7 +757,7 @@ def _fmt_inputs(xs: Sequence[float]) -> str:
 def demo(task: str, *, method: str = "backprop", hidden: int | None = None,
          steps: int = 2000, lr: float = 1.0, seed: int = 0, fd: str = "central",
          h: float | None = None, plot: str | os.PathLike[str] | None = None,
-         progress: bool | None = None,
+         graph: str | os.PathLike[str] | None = None, progress: bool | None = None,
          echo: Callable[[str], Any] | None = print) -> DemoResult:
     """The tutorial: untrained predictions, training, trained predictions.
 
@@ -766,7 +766,9 @@ def demo(task: str, *, method: str = "backprop", hidden: int | None = None,
     separable gates), and XOR defaults to 2 (the 2-2-1 network, 9 parameters).
     ``method`` is ``"backprop"``, ``"finite-difference"`` or ``"both"`` (two copies of
     the same initial network, one per method, timed side by side).  ``plot`` is a path
-    for a loss-curve image (needs matplotlib).  Every line goes through ``echo``
+    for a loss-curve image (needs matplotlib); ``graph`` a path (.svg .png .pdf .dot) for
+    the computation graph of the untrained network's loss, every node showing its
+    gradient (the tutorial's figure).  Every line goes through ``echo``
     (``None`` for silence); the numbers come back in a :class:`DemoResult`.
 
     >>> r = demo("and", steps=2000, echo=None)
@@ -792,6 +794,8 @@ def demo(task: str, *, method: str = "backprop", hidden: int | None = None,
         if not isinstance(plot, (str, os.PathLike)):
             raise InputError(f"plot must be a file path, got {plot!r}")
         _matplotlib()  # fail before training, not after
+    if graph is not None and not isinstance(graph, (str, os.PathLike)):
+        raise InputError(f"graph must be a file path, got {graph!r}")
     say = echo if echo is not None else (lambda line: None)
     data = TASKS[task]
     first = _model_for(task, hidden, seed)
@@ -806,6 +810,14 @@ def demo(task: str, *, method: str = "backprop", hidden: int | None = None,
             say(f"  {_fmt_inputs(xs)}  predicted: {p:.2f}, real value: {t:g}")
         return preds
 
+    if graph is not None:
+        from .render import draw
+
+        loss = loss_graph(first, data)
+        loss.backward()  # so every node shows d loss / d node
+        draw(loss, output_name="loss", show="number").save(graph)
+        zero_grad(loss)
+        say(f"computation graph of the untrained loss written to {graph}")
     say(f"{task.upper()} with {result.description}, seed {seed}")
     say("untrained:")
     result.before = show(first)

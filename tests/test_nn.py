@@ -406,7 +406,7 @@ def test_examples_run(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "XOR NOT learned" in r.stdout
     r = _example("examples/xor.py", "--lr", "0")
-    assert r.returncode == 1 and r.stderr.startswith("error: the learning rate lr")
+    assert r.returncode == 2 and r.stderr.startswith("symgrad train: error: the learning rate")
     assert "Traceback" not in r.stderr
 
 
