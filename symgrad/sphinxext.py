@@ -32,6 +32,7 @@ options of :func:`symgrad.draw`):
 ``:rankdir:``      ``LR`` (default), ``RL``, ``TB`` or ``BT``
 ``:constants:``    ``inline`` (default) or ``nodes``
 ``:digits:``       significant digits of the numbers shown (default 4)
+``:output:``       the name the output node and legend use (default ``f``)
 ``:caption:``      a caption; the figure becomes a numbered-able ``figure``
 ``:alt:``          alternative text (default: "computation graph of <expression>")
 ``:align:``        ``left``, ``center`` or ``right``
@@ -221,6 +222,7 @@ class SymgradGraph(SphinxDirective):
         "rankdir": _rankdir,
         "constants": _constants,
         "digits": _digits,
+        "output": directives.unchanged_required,
         **FIGURE_OPTIONS,
     }
 
@@ -276,6 +278,7 @@ class SymgradGraph(SphinxDirective):
             "highlight": wrt,
             "grads": grads,
             "digits": self.options.get("digits", 4),
+            "output_name": self.options.get("output", "f"),
         }
         diagram = draw(out, **drawing)
         dpi = self.config.symgrad_graph_png_dpi

@@ -57,6 +57,8 @@ See :numref:`fig-chain`.
 .. symgrad-graph:: x * x
    :at: x=3
    :show: number
+   :wrt: x
+   :output: g
    :alt: x times x
    :width: 300px
 """
@@ -84,6 +86,7 @@ def test_the_directive_renders_svg_without_system_dot(good_build):
     assert "sum = 56 = ∂f/∂x" in first                        # the :wrt: legend
     second = (out / "_images" / images[1]).read_text(encoding="utf-8")
     assert "∂/∂a = 3" in second and "2a" not in second        # :show: number
+    assert "sum = 6 = ∂g/∂x" in second and "∂f" not in second  # :output: g
 
 
 def test_the_options_reach_the_html(good_build):
