@@ -188,9 +188,7 @@ def grad(out: Var, wrt: Var | Sequence[Var], *, create_graph: bool = False) -> A
     """
     check_var(out)
     many = not isinstance(wrt, Var)
-    targets = list(wrt) if many else [wrt]  # type: ignore[arg-type]
-    for t in targets:
-        check_var(t, "each wrt")
+    targets = [check_var(t, "each wrt") for t in (wrt if many else [wrt])]  # type: ignore[union-attr]
     if create_graph:
         adj = adjoints(out, constant(1), VARS, _var_or_number)
         zero: Any = constant(0)

@@ -140,7 +140,7 @@ def _leaf(out, name: str):  # type: ignore[no-untyped-def]
     for leaf in leaves(out):
         if leaf.name == name:
             return leaf
-    known = ", ".join(leaf.name for leaf in leaves(out)) or "none"
+    known = ", ".join(str(leaf.name) for leaf in leaves(out)) or "none"
     raise InputError(f"--wrt {name}: the expression has no input {name!r} (inputs: {known})")
 
 

@@ -138,18 +138,16 @@ def op_caption(op: Op, consts: tuple[float | None, ...] = (), digits: int = 4) -
     """
     if op.arity != 2 or not any(c is not None for c in consts):
         return op.symbol
-    if op.name == "pow" and consts[0] is None and _small_integer(consts[1]):
-        return ARG_NAMES[0] + str(int(consts[1])).translate(_SUPERSCRIPT)  # a², a⁻¹
+    exponent = consts[1] if len(consts) > 1 else None
+    if op.name == "pow" and consts[0] is None and exponent is not None \
+            and exponent.is_integer() and abs(exponent) < 1000:
+        return ARG_NAMES[0] + str(int(exponent)).translate(_SUPERSCRIPT)  # a², a⁻¹
     parts = [
         ARG_NAMES[i] if i >= len(consts) or consts[i] is None
         else fmt_number(consts[i], digits)  # type: ignore[arg-type]
         for i in range(op.arity)
     ]
     return f"{parts[0]} {op.symbol} {parts[1]}"
-
-
-def _small_integer(value: float | None) -> bool:
-    return value is not None and value.is_integer() and abs(value) < 1000
 
 
 # -- a one-line Unicode printer for the small expressions partial rules give ----------
