@@ -146,3 +146,27 @@ def test_the_testing_howto_test_code_runs_under_pytest(pytester):
         expected += block.count("def test_")
     result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers")
     result.assert_outcomes(passed=expected)
+
+
+@pytest.mark.needs_chromium
+def test_the_tutorial_figures_load_in_a_real_browser(site, tmp_path):
+    """Headless Chromium opens the tutorial: every figure must decode as an image."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("needs a headless Chromium (Debian: apt-get install chromium)")
+    probe = """<script>window.addEventListener("load", () => {
+      const all = [...document.images];
+      const broken = all.filter(i => !(i.complete && i.naturalWidth > 0));
+      document.body.dataset.probe = `${all.length} images, ${broken.length} broken`;
+    });</script></body>"""
+    page = (site / "tutorial.html").read_text(encoding="utf-8").replace("</body>", probe)
+    (site / "probe.html").write_text(page, encoding="utf-8")
+    done = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path}", "--virtual-time-budget=10000",
+         "--dump-dom", (site / "probe.html").as_uri()],
+        capture_output=True, text=True, timeout=180)
+    found = re.search(r'data-probe="(\d+) images, (\d+) broken"', done.stdout)
+    assert found, done.stdout[-2000:] + done.stderr[-2000:]
+    assert int(found.group(1)) >= 11 and found.group(2) == "0"
