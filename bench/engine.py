@@ -125,7 +125,7 @@ def chain(cls, n_steps: int):
 
 
 def bench_chain(sizes: list[int], micro_max: int) -> None:
-    print("\nchain y = relu(y*w + b), 3 ops a step: us per op (median of 3)")
+    print("\nchain y = relu(y*w + b), 3 ops a step: us per op (median of 5; one run at 10^6)")
     print(f"  {'ops':>9s}  {'build':>7s}  {'backward':>8s}  {'total':>7s}"
           "    micrograd build/backward/total")
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * micro_max + 1000))
@@ -135,7 +135,7 @@ def bench_chain(sizes: list[int], micro_max: int) -> None:
         libs = [("symgrad", Var)] + ([("micrograd", Value)] if n_ops <= micro_max else [])
         for _, cls in libs:
             builds, backs = [], []
-            for _ in range(3 if n_ops < 10**6 else 1):
+            for _ in range(5 if n_ops < 10**6 else 1):
                 tb, y = timed(lambda cls=cls, steps=steps: chain(cls, steps))
                 gc.collect()
                 start = time.perf_counter()
