@@ -58,6 +58,10 @@ def adjoints(
     ``value_of(node)`` gives a node's value in that namespace.  The defaults
     (``FLOAT`` and ``None``, meaning ``node.value``) give floats.  Constants get no
     adjoint and their partials are never computed.
+
+    A namespace with a ``total`` function (SymPy's) gets each node's terms collected
+    and summed once, when the node's adjoint is complete: adding them one by one would
+    re-flatten a growing SymPy sum at every step, quadratic in the number of uses.
     """
     pending = consumer_counts(out)
     adj: dict[Var, Any] = {out: seed}
@@ -65,20 +69,29 @@ def adjoints(
     ready = [out]
     pop, push = ready.pop, ready.append
     floats = value_of is None
+    total = getattr(m, "total", None)
 
     def add(child: Var, local: Any, g: Any) -> None:
         if local == 0:  # nothing flows along this edge; exact, and spares SymPy a Mul
             if child not in adj:
-                adj[child] = local
+                adj[child] = [] if total else local
             return
         term = g if local == 1 else local * g
         old = get(child)
-        adj[child] = term if old is None else old + term
+        if total:
+            if old is None:
+                adj[child] = [term]
+            else:
+                old.append(term)
+        else:
+            adj[child] = term if old is None else old + term
 
     try:
         while ready:
             node = pop()
             op = node.op
+            if total and node is not out and op is not CONST:
+                adj[node] = total(adj[node])  # every consumer is done: sum the terms once
             if op is None or op is CONST:
                 continue
             g = adj[node]

@@ -96,6 +96,7 @@ SYMPY = SimpleNamespace(
     sigmoid=lambda a: 1 / (1 + sympy.exp(-a)),
     relu=lambda a: sympy.Max(0, a),
     step=lambda a: sympy.Heaviside(a, 0),
+    total=lambda terms: sympy.Add(*terms),
     pow=_pow,
 )
 

@@ -662,3 +662,22 @@ def _same_gradient(a, b):
     for name, g in ga.items():
         assert gb.get(name, 0.0) == pytest.approx(g, rel=1e-7, abs=1e-7)
     assert set(gb) <= set(ga)
+
+
+def test_an_input_used_thousands_of_times_is_summed_once(monkeypatch, watchdog):
+    """Each node's terms are added in one sympy.Add, not one by one (quadratic)."""
+    x = Var(0.5, name="x")
+    y = x
+    for _ in range(2000):
+        y = y * x + x
+    calls = []
+    total = symbolic.SYMPY.total
+    monkeypatch.setattr(symbolic.SYMPY, "total", lambda terms: calls.append(len(terms))
+                        or total(terms))
+    with watchdog():
+        d = derivative(y, x, raw=True)
+    non_constant = [v for v in symgrad.nodes(y) if not v.is_constant]
+    assert len(calls) == len(non_constant) - 1          # once per node but the output
+    assert max(calls) == 4001                           # x: two uses a step, and x*x
+    assert symbolic._float_value(d, {"x": 0.5}) == pytest.approx(symgrad.grad(y, x),
+                                                                  rel=1e-9)
