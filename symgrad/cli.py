@@ -135,13 +135,12 @@ def _graph(args: argparse.Namespace, default: float | None = None):  # type: ign
 
 
 def _leaf(out, name: str):  # type: ignore[no-untyped-def]
-    from .graph import leaves
+    from .graph import leaf_named, nodes
 
-    for leaf in leaves(out):
-        if leaf.name == name:
-            return leaf
-    known = ", ".join(str(leaf.name) for leaf in leaves(out)) or "none"
-    raise InputError(f"--wrt {name}: the expression has no input {name!r} (inputs: {known})")
+    try:
+        return leaf_named(name, nodes(out))
+    except InputError as exc:
+        raise InputError(f"--wrt {name}: {exc}") from None
 
 
 def _render(args: argparse.Namespace) -> int:

@@ -22,7 +22,8 @@ from .errors import InputError
 from .ops import CONST
 from .var import Var, forward
 
-__all__ = ["check_var", "constants", "consumer_counts", "evaluate", "leaves", "nodes"]
+__all__ = ["check_var", "constants", "consumer_counts", "evaluate", "leaf_named", "leaves",
+           "nodes"]
 
 
 def check_var(x: object, what: str = "the output") -> Var:
@@ -58,6 +59,32 @@ def nodes(out: Var) -> list[Var]:
 def leaves(out: Var) -> list[Var]:
     """The input Vars of the graph (not constants), in first-seen order, left to right."""
     return [v for v in nodes(out) if v.op is None]
+
+
+def leaf_named(name: str, graph: Iterable[Var]) -> Var:
+    """The input Var called ``name`` among the nodes ``graph`` (e.g. ``nodes(out)``).
+
+    No such input, or several different inputs of that name, is an
+    :class:`~symgrad.errors.InputError` that lists the inputs.
+
+    >>> from symgrad import Var
+    >>> x, y = Var(2.0, name="x"), Var(1.0, name="y")
+    >>> leaf_named("y", nodes(x * y)) is y
+    True
+    >>> leaf_named("z", nodes(x * y))
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.InputError: the expression has no input named 'z' (its inputs: x, y)
+    """
+    inputs = [v for v in graph if v.op is None]
+    found = [v for v in inputs if v.name == name]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        names = ", ".join(str(v.name) for v in inputs) or "none"
+        raise InputError(f"the expression has no input named {name!r} (its inputs: {names})")
+    raise InputError(f"{name!r} names {len(found)} different inputs; pass the Var itself "
+                     "instead of its name")
 
 
 def constants(out: Var) -> list[Var]:

@@ -55,7 +55,7 @@ import sympy
 from .backprop import DEFAULT_PATH_LIMIT, adjoints, grad, paths
 from .errors import DomainError, InputError, UnsupportedError, VerificationError
 from .finite import numeric_grad
-from .graph import check_var, nodes
+from .graph import check_var, leaf_named, nodes
 from .ops import CONST, OPS
 from .parse import _leaf_values
 from .var import Var, apply, constant
@@ -192,11 +192,7 @@ def _symbolic_adjoints(out: Var, memo: dict[Var, sympy.Expr]) -> dict[Var, Any]:
 def _target(wrt: Var | str, memo: dict[Var, sympy.Expr]) -> Var | None:
     """The node to differentiate by: a Var (None when not in the graph) or a leaf name."""
     if isinstance(wrt, str):
-        found = [v for v in memo if v.op is None and v.name == wrt]
-        if not found:
-            names = ", ".join(v.name for v in memo if v.op is None and v.name) or "none"
-            raise InputError(f"the expression has no input named {wrt!r} (its inputs: {names})")
-        return found[0]
+        return leaf_named(wrt, memo)
     check_var(wrt, "wrt")
     if wrt.op is CONST:
         raise InputError(f"wrt is a constant ({wrt!r}); differentiate by an input Var")

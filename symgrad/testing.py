@@ -67,7 +67,7 @@ from .errors import (
     VerificationError,
 )
 from .finite import METHODS, GradcheckReport, GradcheckRow, difference, gradcheck
-from .graph import check_var, evaluate, leaves, nodes
+from .graph import check_var, evaluate, leaf_named, leaves, nodes
 from .ops import CONST, FLOAT
 from .var import Var
 
@@ -215,14 +215,8 @@ def _as_sympy(expected: object) -> Any:
 
 def _leaf(out: Var, wrt: object) -> Var:
     """The input Var ``wrt`` names (or is) in the graph under ``out``."""
-    inputs = leaves(out)
     if isinstance(wrt, str):
-        found = [v for v in inputs if v.name == wrt]
-        if not found:
-            names = ", ".join(str(v.name) for v in inputs) or "none"
-            raise InputError(f"the expression has no input named {wrt!r} (its inputs: "
-                             f"{names})")
-        return found[0]
+        return leaf_named(wrt, nodes(out))
     if not isinstance(wrt, Var):
         raise InputError(f"wrt must be an input Var or its name, got "
                          f"{type(wrt).__name__}: {wrt!r}")

@@ -117,7 +117,7 @@ def test_train_xor_both_ways_with_a_loss_plot(tmp_path, capsys):
     (["diff", "(x + 1", "--wrt", "x"], ["column"]),
     (["diff", "", "--wrt", "x"], ["empty"]),
     (["diff", "x^2", "--wrt", "x"], ["**"]),
-    (["diff", "x*y", "--wrt", "z"], ["no input 'z'"]),
+    (["diff", "x*y", "--wrt", "z"], ["--wrt z", "no input named 'z' (its inputs: x, y)"]),
     (["diff", "log(x - 1)", "--wrt", "x"], ["log", "pass --at"]),
     (["check", "log(x)", "--at", "x=-1"], ["log"]),
     (["check", "x*y", "--at", "x=1"], ["y"]),

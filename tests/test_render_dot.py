@@ -335,7 +335,7 @@ def test_highlight_of_an_intermediate() -> None:
 
 
 @pytest.mark.parametrize("bad, message", [
-    ("z", "not a leaf of this graph .*leaves are: x, y"),
+    ("z", r"highlight='z': .*no input named 'z' \(its inputs: x, y\)"),
     (Var(1.0, name="w"), "not a node of this graph"),
     (3, "must be a Var or a leaf's name"),
     (symgrad.constant(2.0), "must not be a constant"),
@@ -347,7 +347,7 @@ def test_bad_highlight(bad: object, message: str) -> None:
 
 def test_ambiguous_highlight_name() -> None:
     x1, x2 = Var(1.0, name="x"), Var(2.0, name="x")
-    with pytest.raises(InputError, match="names 2 different leaves; pass the Var"):
+    with pytest.raises(InputError, match="names 2 different inputs; pass the Var"):
         draw(x1 + x2, highlight="x")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import InputError, RenderError
-from ..graph import check_var, nodes
+from ..graph import check_var, leaf_named, nodes
 from ..ops import CONST
 from ..var import Var
 from .backends import DEFAULT_TIMEOUT, RENDERERS, Renderer, render
@@ -171,24 +171,20 @@ def _work(order: list[Var], compact: bool, inline: bool) -> tuple[int, int, int]
 def _resolve_highlight(out: Var, highlight: Var | str | None, order: list[Var]) -> Var | None:
     if highlight is None:
         return None
-    names = sorted({v.name for v in order if v.op is None and v.name})
     if isinstance(highlight, str):
-        found = [v for v in order if v.op is None and v.name == highlight]
-        if not found:
-            raise InputError(f"highlight={highlight!r} is not a leaf of this graph "
-                             f"(its leaves are: {', '.join(names) or 'none'})")
-        if len(found) > 1:
-            raise InputError(f"highlight={highlight!r} names {len(found)} different leaves; "
-                             "pass the Var itself instead of its name")
-        return found[0]
+        try:
+            return leaf_named(highlight, order)
+        except InputError as exc:
+            raise InputError(f"highlight={highlight!r}: {exc}") from None
     if not isinstance(highlight, Var):
         raise InputError(f"highlight must be a Var or a leaf's name, got "
                          f"{type(highlight).__name__}: {highlight!r}")
     if highlight.op is CONST:
         raise InputError("highlight must not be a constant; constants have no derivative")
     if highlight not in set(order):
+        names = ", ".join(str(v.name) for v in order if v.op is None) or "none"
         raise InputError(f"highlight={highlight!r} is not a node of this graph "
-                         f"(its leaves are: {', '.join(names) or 'none'})")
+                         f"(its inputs: {names})")
     return highlight
 
 
