@@ -9,6 +9,12 @@ SymPy, or draw it with every edge labelled by its local derivative.
 >>> z = (x**2 + 3)**2 + y
 >>> symgrad.grad(z, [x, y])
 [56.0, 1.0]
+
+The layers, each using only those before it (see the architecture page of the docs):
+core (``ops`` → ``var`` → ``graph`` → ``backprop``, ``forward``, ``finite``,
+``diagnose``, ``compile``, ``parse``), then ``symbolic`` (SymPy and SymEngine),
+``nn`` and ``render``, then the faces (``cli``, ``sphinxext``, ``testing``,
+``tutorial``, ``explore``).
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ from . import errors
 from .backprop import Path, backward, count_paths, grad, paths, zero_grad
 from .errors import SymgradError
 from .finite import gradcheck, numeric_grad
-from .graph import evaluate, leaves, nodes
+from .graph import evaluate, leaves, nodes, scope
 from .parse import parse  # eager: a lazy attribute would be shadowed by the submodule
-from .var import Var, constant, cos, exp, log, relu, sigmoid, sin, sqrt, tanh
+from .var import FUNCTIONS, Var, constant
 
 __version__ = "0.1.0"
+
+# The op table's public functions: symgrad.exp, symgrad.sigmoid, ...
+globals().update(FUNCTIONS)
 
 # The faces below import SymPy or Graphviz; they load on first use so that
 # ``import symgrad`` stays light (the engine alone is pure Python).
@@ -34,7 +43,7 @@ _LAZY = {
     "draw": "symgrad.render",
     "Diagram": "symgrad.render",
 }
-_SUBMODULES = {"nn", "testing", "symbolic", "render", "cli"}
+_SUBMODULES = {"nn", "testing", "symbolic", "render", "cli", "tutorial"}
 
 
 def __getattr__(name: str) -> object:
@@ -46,9 +55,9 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f"symgrad.{name}")
     raise AttributeError(f"module 'symgrad' has no attribute {name!r}")
 
+
 __all__ = [
-    "Var", "constant", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt",
-    "leaves", "nodes", "evaluate", "backward", "zero_grad", "grad", "Path", "paths",
-    "count_paths", "numeric_grad", "gradcheck", "parse", "errors", "SymgradError",
-    *_LAZY,
+    "Var", "constant", *sorted(FUNCTIONS), "leaves", "nodes", "evaluate", "scope",
+    "backward", "zero_grad", "grad", "Path", "paths", "count_paths", "numeric_grad",
+    "gradcheck", "parse", "errors", "SymgradError", *_LAZY,
 ]

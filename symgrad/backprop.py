@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any, overload
 
 from .errors import DomainError, InputError, PathLimitError
-from .graph import check_var, consumer_counts, nodes
+from .graph import check_var, nodes
 from .ops import CONST, FLOAT
-from .var import VARS, Var, _domain_error, constant
+from .var import VARS, Var, constant, domain_error, postorder
 
 __all__ = [
     "DEFAULT_PATH_LIMIT",
@@ -39,6 +39,7 @@ __all__ = [
     "grad",
     "local_partial",
     "paths",
+    "reaches_input",
     "zero_grad",
 ]
 
@@ -51,85 +52,147 @@ def adjoints(
     seed: Any = 1.0,
     m: Any = FLOAT,
     value_of: Callable[[Var], Any] | None = None,
+    order: list[Var] | None = None,
 ) -> dict[Var, Any]:
     """d out / d node for every node that is not a constant, by one reverse pass.
 
-    ``m`` is the math namespace the op table's partial rules run in, and
-    ``value_of(node)`` gives a node's value in that namespace.  The defaults
-    (``FLOAT`` and ``None``, meaning ``node.value``) give floats.  Constants get no
-    adjoint and their partials are never computed.
+    The pass visits :func:`symgrad.nodes` backwards, so each node comes after every
+    node that uses it and its adjoint is complete when it is reached; then for every
+    edge it does ``adj[input] += local * adj[node]``.  ``m`` is the math namespace the
+    op table's partial rules run in, and ``value_of(node)`` gives a node's value in
+    that namespace; the defaults (``FLOAT`` and ``None``, meaning ``node.value``) give
+    floats.  Constants get no adjoint and their partials are never computed.  Pass
+    ``order`` (from :func:`symgrad.nodes`) when differentiating one graph many times.
 
     A namespace with a ``total`` function (SymPy's) gets each node's terms collected
-    and summed once, when the node's adjoint is complete: adding them one by one would
+    and summed once, when the node is reached: adding them one by one would
     re-flatten a growing SymPy sum at every step, quadratic in the number of uses.
+
+    A local derivative that is undefined (or a gradient that is not finite) raises
+    :class:`~symgrad.errors.DomainError`, except on an edge into a subexpression that
+    reaches no input (``(−0.5)**(1 + 1)``): nothing flows from there to any input, so
+    such a partial is never needed.
     """
-    pending = consumer_counts(out)
+    if order is None:
+        order = postorder(out)
+    if m is FLOAT and value_of is None:
+        return _float_adjoints(out, seed, order)
     adj: dict[Var, Any] = {out: seed}
     get = adj.get
-    ready = [out]
-    pop, push = ready.pop, ready.append
-    floats = value_of is None
     total = getattr(m, "total", None)
-
-    def add(child: Var, local: Any, g: Any) -> None:
-        if local == 0:  # nothing flows along this edge; exact, and spares SymPy a Mul
-            if child not in adj:
-                adj[child] = [] if total else local
-            return
-        term = g if local == 1 else local * g
-        old = get(child)
-        if total:
-            if old is None:
-                adj[child] = [term]
+    value = value_of or (lambda v: v.value)
+    for node in reversed(order):
+        op = node.op
+        if op is None or op is CONST:
+            continue
+        g = get(node)
+        if g is None:  # unreachable from out: cannot happen for nodes(out)
+            continue
+        if total and node is not out:
+            g = adj[node] = total(g)  # every consumer is done: sum the terms once
+        out_value = value(node)
+        args = [value(a) for a in node.inputs]
+        for i, a in enumerate(node.inputs):
+            if a.op is CONST:
+                continue
+            try:
+                local = op.partials[i](m, out_value, *args)
+            except (ArithmeticError, ValueError) as exc:
+                if not reaches_input(a):
+                    continue
+                raise _partial_error(node, exc) from None
+            old = get(a)
+            if local == 0:  # nothing flows along this edge; exact, and spares SymPy a Mul
+                if old is None:
+                    adj[a] = [] if total else local
+                continue
+            term = g if local == 1 else local * g
+            if total:
+                if old is None:
+                    adj[a] = [term]
+                else:
+                    old.append(term)
             else:
-                old.append(term)
-        else:
-            adj[child] = term if old is None else old + term
+                adj[a] = term if old is None else old + term
+    return adj
 
+
+def _float_adjoints(out: Var, seed: float, order: list[Var]) -> dict[Var, float]:
+    """The reverse pass on floats: the hot path of every ``backward()``."""
+    adj: dict[Var, float] = {out: seed}
+    get = adj.get
+    m = FLOAT
+    node = out
     try:
-        while ready:
-            node = pop()
+        for node in reversed(order):
             op = node.op
-            if total and node is not out and op is not CONST:
-                adj[node] = total(adj[node])  # every consumer is done: sum the terms once
             if op is None or op is CONST:
                 continue
             g = adj[node]
             inputs = node.inputs
-            # Unpacked by arity: this loop is the hot path of every backward pass.
             if len(inputs) == 2:
                 a, b = inputs
-                if floats:
-                    o, av, bv = node.value, a.value, b.value
-                else:
-                    o, av, bv = value_of(node), value_of(a), value_of(b)  # type: ignore[misc]
                 rule_a, rule_b = op.partials
+                o, av, bv = node.value, a.value, b.value
                 if a.op is not CONST:
-                    add(a, rule_a(m, o, av, bv), g)
+                    adj[a] = get(a, 0.0) + rule_a(m, o, av, bv) * g
                 if b.op is not CONST:
-                    add(b, rule_b(m, o, av, bv), g)
-                left = pending[b] - 1
-                pending[b] = left
-                if not left:
-                    push(b)
+                    adj[b] = get(b, 0.0) + rule_b(m, o, av, bv) * g
             else:
-                (a,) = inputs
+                a = inputs[0]
                 if a.op is not CONST:
-                    if floats:
-                        add(a, op.partials[0](m, node.value, a.value), g)
-                    else:
-                        add(a, op.partials[0](m, value_of(node), value_of(a)), g)  # type: ignore[misc]
-            left = pending[a] - 1
-            pending[a] = left
-            if not left:
-                push(a)
-    except (ArithmeticError, ValueError) as exc:
-        raise _partial_error(node, exc) from None
+                    adj[a] = get(a, 0.0) + op.partials[0](m, node.value, a.value) * g
+    except (ArithmeticError, ValueError):
+        # Rare: redo this graph on the careful path, which skips partials that reach no
+        # input and names the op whose partial is undefined.
+        return _checked(adjoints(out, seed, _CAREFUL, None, order))
+    return _checked(adj)
+
+
+#: FLOAT under another identity, so that ``adjoints`` takes its careful path.
+_CAREFUL = type(FLOAT)(**vars(FLOAT))
+
+
+def _checked(adj: dict[Var, Any]) -> dict[Var, Any]:
+    """``adj``, if every gradient that reaches an input is finite; else a DomainError."""
+    total = sum(adj.values())  # one C loop: any inf or nan shows in the sum
+    if total - total == 0.0:
+        return adj
+    for v, g in list(adj.items()):
+        if g - g != 0.0:
+            if not reaches_input(v):
+                del adj[v]
+                continue
+            what = v.name if v.op is None else f"the {v.op.name} node"  # type: ignore[union-attr]
+            raise DomainError(f"the gradient of the output with respect to {what} is {g!r}: "
+                              "it overflows the float range (or is undefined); scale the "
+                              "expression down, or check it symbolically with "
+                              "symgrad.derivative")
     return adj
 
 
+def reaches_input(v: Var) -> bool:
+    """True when an input Var lies under ``v`` (``v`` depends on something variable).
+
+    >>> from symgrad import Var, constant
+    >>> reaches_input(constant(2) * 3), reaches_input(Var(1.0) * 3)
+    (False, True)
+    """
+    seen = {v}
+    stack = [v]
+    while stack:
+        node = stack.pop()
+        if node.op is None:
+            return True
+        for a in node.inputs:
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+    return False
+
+
 def _partial_error(node: Var, exc: object) -> DomainError:
-    err = str(_domain_error(node.op, node.inputs, exc))  # type: ignore[arg-type]
+    err = str(domain_error(node.op, node.inputs, exc))  # type: ignore[arg-type]
     return DomainError(f"a local derivative of {err}")
 
 
@@ -173,8 +236,13 @@ def backward(out: Var) -> None:
 
 def zero_grad(out: Var) -> None:
     """Set ``grad = 0.0`` on every node of the graph under ``out``."""
-    for node in consumer_counts(check_var(out)):
+    for node in nodes(out):
         node.grad = 0.0
+
+
+# Var's methods, installed here where they are implemented (var.py sits below this).
+Var.backward = backward  # type: ignore[method-assign]
+Var.zero_grad = zero_grad  # type: ignore[method-assign]
 
 
 @overload

@@ -1,4 +1,4 @@
-"""Walking a graph: topological order, leaves, consumer counts, re-evaluation.
+"""Walking a graph: topological order, leaves, consumers, re-evaluation, scopes.
 
 Every walk here is iterative, so a chain a million nodes deep is fine.
 
@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .errors import InputError
+from .errors import DomainError, InputError
 from .ops import CONST
-from .var import Var, forward
+from .var import Var, current_scope, forward, postorder, scope
 
-__all__ = ["check_var", "constants", "consumer_counts", "evaluate", "leaf_named", "leaves",
-           "nodes"]
+__all__ = ["check_var", "constants", "consumer_counts", "consumers", "current_scope",
+           "evaluate", "leaf_named", "leaves", "nodes", "scope"]
 
 
 def check_var(x: object, what: str = "the output") -> Var:
@@ -37,23 +37,11 @@ def nodes(out: Var) -> list[Var]:
     """Every node of the graph under ``out``, inputs before the ops that use them.
 
     The order is a depth-first post-order that visits inputs left to right, so it is
-    deterministic: the same graph always gives the same list.
+    deterministic: the same graph always gives the same list.  The reverse pass visits
+    it backwards (:func:`symgrad.backprop.adjoints`), so every node comes after all
+    the nodes that use it.
     """
-    check_var(out)
-    order: list[Var] = []
-    seen = {out}
-    stack = [(out, iter(out.inputs))]
-    while stack:
-        node, children = stack[-1]
-        for child in children:
-            if child not in seen:
-                seen.add(child)
-                stack.append((child, iter(child.inputs)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+    return postorder(check_var(out))
 
 
 def leaves(out: Var) -> list[Var]:
@@ -110,15 +98,50 @@ def consumer_counts(out: Var) -> dict[Var, int]:
     return counts
 
 
+def consumers(out: Var) -> dict[Var, list[tuple[Var, int]]]:
+    """For each node under ``out``, the ``(op node, argument position)`` pairs using it.
+
+    >>> from symgrad import Var
+    >>> x = Var(3.0, name="x")
+    >>> [(c.op.name, i) for c, i in consumers(x * x)[x]]
+    [('mul', 0), ('mul', 1)]
+    """
+    order = nodes(out)
+    found: dict[Var, list[tuple[Var, int]]] = {v: [] for v in order}
+    for v in order:
+        for i, a in enumerate(v.inputs):
+            found[a].append((v, i))
+    return found
+
+
 def evaluate(out: Var, order: Iterable[Var] | None = None) -> float:
     """Recompute every op's value from the current leaf values; return ``out.value``.
 
     Pass ``order`` (from :func:`nodes`) when evaluating the same graph many times.
-    A value outside an op's domain raises :class:`~symgrad.errors.DomainError`.
+    A value outside an op's domain raises :class:`~symgrad.errors.DomainError`, and
+    then every node keeps the value it had before the call: all or nothing.
+
+    >>> from symgrad import Var
+    >>> x = Var(2.0, name="x")
+    >>> y = (x - 1).log()
+    >>> x.value = 0.5
+    >>> evaluate(y)
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.DomainError: log(-0.5) is undefined (math domain error); log needs ...
+    >>> y.value                    # unchanged: still log(2 - 1)
+    0.0
     """
-    for node in nodes(out) if order is None else order:
-        op = node.op
-        if op is None or op is CONST:
-            continue
-        node.value = forward(op, node.inputs)
+    done: list[tuple[Var, float]] = []
+    try:
+        for node in nodes(out) if order is None else order:
+            op = node.op
+            if op is None or op is CONST:
+                continue
+            done.append((node, node.value))
+            node.value = forward(op, node.inputs)
+    except DomainError:
+        for node, old in done:
+            node.value = old
+        raise
     return out.value

@@ -7,9 +7,9 @@ syntax tree is walked with an explicit whitelist; nothing is ever passed to ``ev
 * numbers (``3``, ``0.5``, ``1e-3``; not ``True``, complex numbers or strings);
 * variable names: identifiers that do not start with ``_`` and are not function names;
   the same name in two places is the *same* input Var;
-* ``+ - * / **`` and unary ``-``/``+``;
-* calls of the op table's functions with one argument:
-  ``cos exp log relu sigmoid sin sqrt step tanh``.
+* the op table's operators (``+ - * / **``, unary ``-``) and unary ``+``;
+* calls of the op table's functions with one argument (``exp(x)``, ``sigmoid(x)``;
+  :func:`symgrad.ops.supported_text` lists them all).
 
 Everything else (attribute access, subscripts, lambdas, comprehensions, keyword
 arguments, ...) is a :class:`~symgrad.errors.ParseError` that names the problem and
@@ -44,22 +44,30 @@ from __future__ import annotations
 
 import ast
 import math
-import numbers
 import re
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ._check import real, values_for
+from ._source import MAX_LENGTH, Source, check_text, syntax_error
 from .errors import DomainError, InputError, ParseError
-from .ops import FUNCTIONS, OPS
+from .ops import FUNCTIONS, Op, by_operator
 from .var import Var, apply, constant
 
-__all__ = ["MAX_LENGTH", "parse", "parse_names", "parse_values"]
+__all__ = ["MAX_LENGTH", "MAX_VALUES_LENGTH", "parse", "parse_names", "parse_values"]
 
-#: The longest text :func:`parse` accepts, in characters.
-MAX_LENGTH = 100_000
+#: The longest text :func:`parse_values` accepts, in characters.
+MAX_VALUES_LENGTH = 10_000
 
-_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+# Python's syntax tree spells the operators as classes; the op table says which op each is.
+_TOKENS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_BINARY: dict[type, Op] = {}
+for _cls, _token in _TOKENS.items():
+    try:
+        _BINARY[_cls] = by_operator(_token)
+    except KeyError:  # an operator the table does not (or no longer) define
+        pass
+_NEG = by_operator("-", 1)
 _KNOWN = ", ".join(sorted(FUNCTIONS))
 
 # Operators Python knows but symgrad does not: their spelling, for messages.
@@ -93,159 +101,23 @@ _FORBIDDEN = {
 }
 
 
-# -- positions and messages ---------------------------------------------------------------
-
-class _Source:
-    """The text, split into lines, for turning AST positions into columns and carets."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.lines = re.split(r"\r\n|\r|\n", text)
-
-    def column(self, lineno: int, col_offset: int) -> int:
-        """1-based character column of an AST position (whose offset counts UTF-8 bytes)."""
-        line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
-        return len(line.encode("utf-8")[:col_offset].decode("utf-8", "ignore")) + 1
-
-    def error(self, message: str, lineno: int, column: int) -> ParseError:
-        return ParseError(self.locate(message, lineno, column), column=column)
-
-    def locate(self, message: str, lineno: int, column: int) -> str:
-        """``message`` with "at column N" and a caret line under the text."""
-        where = f"at column {column}"
-        if len(self.lines) > 1:
-            where += f" of line {lineno}"
-        line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
-        line = line.replace("\t", " ")
-        caret = column - 1
-        if len(line) > 72:  # show a window around the column
-            start = max(0, min(caret - 36, len(line) - 72))
-            shown = line[start:start + 72]
-            caret -= start
-            if start:
-                shown, caret = "..." + shown[3:], caret
-            if start + 72 < len(line):
-                shown = shown[:-3] + "..."
-            line = shown
-        return f"{message} {where}\n  {line}\n  {' ' * caret}^"
-
-    def at(self, message: str, node: ast.AST) -> ParseError:
-        lineno = getattr(node, "lineno", 1)
-        return self.error(message, lineno, self.column(lineno, getattr(node, "col_offset", 0)))
-
-    def segment(self, node: ast.AST, limit: int = 40) -> str:
-        s = ast.get_source_segment(self.text, node) or "?"
-        s = " ".join(s.split())
-        return s if len(s) <= limit else s[:limit - 3] + "..."
-
-    def operator_column(self, node: ast.BinOp) -> tuple[int, int]:
-        """(line, column) of a binary operator: the first symbol after the left operand."""
-        left = node.left
-        lineno = left.end_lineno or node.lineno
-        line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
-        i = self.column(lineno, left.end_col_offset or 0) - 1
-        while i < len(line) and (line[i].isspace() or line[i] == ")"):
-            i += 1
-        if i >= len(line):
-            return node.lineno, self.column(node.lineno, node.col_offset)
-        return lineno, i + 1
-
-
-def _check_text(text: object) -> _Source:
-    if not isinstance(text, str):
-        raise InputError(f"an expression must be given as a str, got {type(text).__name__}: "
-                         f"{text!r:.60}")
-    if len(text) > MAX_LENGTH:
-        raise ParseError(f"the expression is {len(text):,} characters long, more than the "
-                         f"limit of {MAX_LENGTH:,}; build large graphs from Var objects "
-                         "instead of text", column=MAX_LENGTH + 1)
-    src = _Source(text)
-    if not text.strip():
-        raise ParseError("empty expression: write something like x**2 + 1", column=1)
-    for where, ch in enumerate(text):
-        if ch not in "\t\n\r" and unicodedata.category(ch) == "Cc":
-            lineno = text.count("\n", 0, where) + 1
-            column = where - (text.rfind("\n", 0, where) + 1) + 1
-            raise src.error(f"invalid control character U+{ord(ch):04X}", lineno, column)
-    where = text.find("^")
-    if where >= 0:
-        lineno = text.count("\n", 0, where) + 1
-        column = where - (text.rfind("\n", 0, where) + 1) + 1
-        raise src.error("'^' is not a power operator: use ** for powers (x**2, not x^2)",
-                        lineno, column)
-    return src
-
-
-def _syntax_error(src: _Source, exc: SyntaxError) -> ParseError:
-    """Turn Python's SyntaxError into a ParseError with a message about expressions."""
-    unbalanced = _unbalanced(src)
-    if unbalanced is not None:
-        return unbalanced
-    msg = exc.msg or "invalid syntax"
-    lineno = exc.lineno or 1
-    line = src.lines[lineno - 1] if 0 < lineno <= len(src.lines) else ""
-    column = exc.offset or 0
-    if "too many nested" in msg:
-        return src.error("the expression is nested too deeply (Python's parser allows "
-                         "about 200 levels of parentheses)", lineno, max(column, 1))
-    if "Exceeds the limit" in msg:
-        return src.error("a number has more than 4300 digits", lineno, max(column, 1))
-    if column < 1 or column > len(line):
-        return src.error("unexpected end of expression (is an operand missing?)",
-                         len(src.lines), len(src.lines[-1]) + 1)
-    here = line[column - 1]
-    before = line[:column - 1].rstrip()
-    if "literal" in msg:
-        msg = "invalid number (write 2*x, not 2x, for a product)"
-    elif here == "=":
-        msg = "'=' is not allowed: give values as keyword arguments, as in parse(text, x=2)"
-    elif before and (before[-1].isalnum() or before[-1] in "_)") and (
-            here.isalnum() or here in "_("):
-        msg = "two terms with no operator between them (write 2*x for a product)"
-    elif msg.startswith("invalid syntax"):
-        msg = "invalid syntax"
-    return src.error(msg, lineno, column)
-
-
-def _unbalanced(src: _Source) -> ParseError | None:
-    """A ParseError for the first unbalanced bracket of the text, if any."""
-    pairs = {")": "(", "]": "[", "}": "{"}
-    stack: list[tuple[str, int, int]] = []
-    for lineno, line in enumerate(src.lines, 1):
-        for i, ch in enumerate(line):
-            if ch in "([{":
-                stack.append((ch, lineno, i + 1))
-            elif ch in pairs:
-                if not stack:
-                    return src.error(f"unbalanced parenthesis: '{ch}' has no matching "
-                                     f"'{pairs[ch]}'", lineno, i + 1)
-                if stack[-1][0] != pairs[ch]:
-                    return src.error(f"unbalanced parenthesis: '{ch}' does not match "
-                                     f"'{stack[-1][0]}'", lineno, i + 1)
-                stack.pop()
-    if stack:
-        ch, lineno, column = stack[0]
-        return src.error(f"unbalanced parenthesis: '{ch}' is never closed", lineno, column)
-    return None
-
-
 # -- the whitelist walk ---------------------------------------------------------------------
 
 @dataclass
 class _Tree:
-    src: _Source
+    src: Source
     root: ast.expr
     names: list[str]
 
 
 def _analyse(text: object) -> _Tree:
     """Parse and validate ``text``; return its tree and variable names (first-seen order)."""
-    src = _check_text(text)
+    src = check_text(text)
     assert isinstance(text, str)
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise _syntax_error(src, exc) from None
+        raise syntax_error(src, exc) from None
     except (RecursionError, MemoryError):
         raise ParseError("the expression is nested too deeply or chains too many operators "
                          "for Python's parser (a few thousand is the limit); build very "
@@ -296,7 +168,7 @@ def _analyse(text: object) -> _Tree:
     return _Tree(src, tree.body, names)
 
 
-def _check_number(src: _Source, node: ast.Constant) -> float:
+def _check_number(src: Source, node: ast.Constant) -> float:
     v = node.value
     if isinstance(v, bool) or v is None or v is Ellipsis:
         raise src.at(f"{v!r} is not a number", node)
@@ -315,7 +187,7 @@ def _check_number(src: _Source, node: ast.Constant) -> float:
     return f
 
 
-def _check_name(src: _Source, node: ast.Name) -> None:
+def _check_name(src: Source, node: ast.Name) -> None:
     name = node.id
     written = src.segment(node, limit=10**6)
     if written != name:  # Python applies NFKC to identifiers: "ﬁ" reads as "fi"
@@ -327,7 +199,7 @@ def _check_name(src: _Source, node: ast.Name) -> None:
         raise src.at(f"names may not start with '_': {name!r}", node)
 
 
-def _check_call(src: _Source, node: ast.Call) -> None:
+def _check_call(src: Source, node: ast.Call) -> None:
     func = node.func
     if isinstance(func, ast.Attribute):
         lineno = func.end_lineno or func.lineno
@@ -350,34 +222,6 @@ def _check_call(src: _Source, node: ast.Call) -> None:
 
 
 # -- building the graph ---------------------------------------------------------------------
-
-def _leaf_values(names: list[str], default: float | None, values: Mapping[str, object]
-                 ) -> dict[str, float]:
-    unknown = [k for k in values if k not in set(names)]
-    if unknown:
-        listed = ", ".join(names) if names else "none"
-        raise InputError(f"a value was given for {', '.join(map(repr, unknown))}, which the "
-                         f"expression does not use (its variables: {listed})")
-    out: dict[str, float] = {}
-    missing = []
-    for name in names:
-        if name in values:
-            v = values[name]
-            what = f"the value of {name}"
-        elif default is not None:
-            v, what = default, "default"
-        else:
-            missing.append(name)
-            continue
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-            raise InputError(f"{what} must be a finite real number, got {v!r}")
-        out[name] = float(v)
-    if missing:
-        how = ", ".join(f"{n}=..." for n in missing)
-        raise InputError(f"no value for {', '.join(missing)}: pass {how} "
-                         "(or default=... for every variable without a value)")
-    return out
-
 
 def parse(text: str, /, *, default: float | None = None, **values: float) -> Var:
     """Build a graph from ``text``, with input Vars named and valued as given.
@@ -402,10 +246,9 @@ def parse(text: str, /, *, default: float | None = None, **values: float) -> Var
     symgrad.errors.InputError: no value for y: pass y=... (or default=... for every ...)
     """
     tree = _analyse(text)
-    if default is not None and (isinstance(default, bool)
-                                or not isinstance(default, numbers.Real)):
-        raise InputError(f"default must be a real number, got {default!r}")
-    leaf_values = _leaf_values(tree.names, default, values)
+    if default is not None:
+        default = real(default, "default")
+    leaf_values = values_for(tree.names, default, values)
     leaves = {name: Var(v, name=name) for name, v in leaf_values.items()}
     return _build(tree, leaves)
 
@@ -441,15 +284,24 @@ def parse_values(text: str) -> dict[str, float]:
     """
     if not isinstance(text, str):
         raise InputError(f"values must be text like 'x=2, y=1', got {type(text).__name__}")
+    if len(text) > MAX_VALUES_LENGTH:
+        raise InputError(f"the values are {len(text):,} characters long, more than the "
+                         f"limit of {MAX_VALUES_LENGTH:,} (write x=2, y=1)")
+    # One left-to-right scan over tokens (names, values, '=' and ','): linear time.
+    tokens = re.findall(r"[^\s,=]+|[=,]", text)
     values: dict[str, float] = {}
-    text = text.strip()
-    items = re.split(r"\s*,\s*|\s+(?=[^\s=,]+\s*=)", text) if text else []
-    for item in items:
-        name, eq, raw = (part.strip() for part in item.partition("="))
-        if not eq or not name or not raw:
-            raise InputError(f"values must be name=number pairs, got {item!r} (write x=2, y=1)")
+    k = 0
+    while k < len(tokens):
+        name, eq, raw = (tokens[k:k + 3] + ["", "", ""])[:3]
+        if name == ",":
+            raise InputError("values must be name=number pairs, got an empty one "
+                             "(write x=2, y=1)")
+        if eq != "=" or raw in ("", "=", ","):
+            item = " ".join(tokens[k:k + 3])
+            raise InputError(f"values must be name=number pairs, got {item!r:.60} "
+                             "(write x=2, y=1)")
         if not name.isidentifier():
-            raise InputError(f"{name!r} is not a variable name (write x=2, y=1)")
+            raise InputError(f"{name!r:.60} is not a variable name (write x=2, y=1)")
         if name in values:
             raise InputError(f"a value for {name!r} is given twice")
         try:
@@ -457,9 +309,12 @@ def parse_values(text: str) -> dict[str, float]:
         except ValueError:
             value = math.nan
         if not math.isfinite(value):
-            raise InputError(f"the value of {name!r} must be a finite number, got {raw!r} "
+            raise InputError(f"the value of {name!r} must be a finite number, got {raw!r:.60} "
                              "(write x=2, y=1)")
         values[name] = value
+        k += 3
+        if k < len(tokens) and tokens[k] == ",":
+            k += 1
     return values
 
 
@@ -484,14 +339,14 @@ def _build(tree: _Tree, leaves: dict[str, Var]) -> Var:
                 built[id(node)] = built[id(operand)]
             else:
                 a, dep = built[id(operand)]
-                built[id(node)] = (_apply(src, node, "neg", (a,), dep), dep)
+                built[id(node)] = (_apply(src, node, _NEG, (a,), dep), dep)
         elif isinstance(node, ast.BinOp):
             if not ready:
                 stack += ((node, True), (node.right, False), (node.left, False))
             else:
                 (a, da), (b, db) = built[id(node.left)], built[id(node.right)]
-                name = _BINARY[type(node.op)]
-                built[id(node)] = (_apply(src, node, name, (a, b), da or db), da or db)
+                op = _BINARY[type(node.op)]
+                built[id(node)] = (_apply(src, node, op, (a, b), da or db), da or db)
         elif isinstance(node, ast.Call):
             arg = node.args[0]
             if not ready:
@@ -499,15 +354,15 @@ def _build(tree: _Tree, leaves: dict[str, Var]) -> Var:
             else:
                 a, dep = built[id(arg)]
                 assert isinstance(node.func, ast.Name)
-                built[id(node)] = (_apply(src, node, node.func.id, (a,), dep), dep)
+                built[id(node)] = (_apply(src, node, FUNCTIONS[node.func.id], (a,), dep), dep)
         else:  # pragma: no cover - _analyse admits nothing else
             raise src.at(f"{type(node).__name__} is not allowed", node)
     return built[id(tree.root)][0]
 
 
-def _apply(src: _Source, node: ast.AST, op: str, args: tuple[Var, ...], variable: bool) -> Var:
+def _apply(src: Source, node: ast.AST, op: Op, args: tuple[Var, ...], variable: bool) -> Var:
     try:
-        return apply(OPS[op], *args)
+        return apply(op, *args)
     except DomainError as exc:
         if isinstance(node, ast.BinOp):
             lineno, column = src.operator_column(node)

@@ -1,10 +1,13 @@
 """``Var``: a node of an expression graph.
 
 A ``Var`` holds a ``value``, a ``grad``, an optional ``name``, the ``op`` that made it
-(``None`` for an input, :data:`~symgrad.ops.CONST` for a plain number) and its
-``inputs`` as an ordered tuple, so ``x * x`` has two edges to ``x``.  Operators build
-new nodes; nothing is differentiated until :meth:`Var.backward` or
-:func:`symgrad.grad` is called.
+(``None`` for an input, :data:`~symgrad.ops.CONST` for a plain number), its ``inputs``
+as an ordered tuple (so ``x * x`` has two edges to ``x``) and the ``scope`` it was built
+in.  Operators build new nodes; nothing is differentiated until :meth:`Var.backward`
+or :func:`symgrad.grad` is called.
+
+Every operator and function method of ``Var``, and every module-level function here
+(``exp``, ``sigmoid`` ...), is generated from the op table (:mod:`symgrad.ops`).
 
 >>> x, y = Var(2.0, name="x"), Var(1.0, name="y")
 >>> z = (x**2 + 3)**2 + y
@@ -15,46 +18,32 @@ new nodes; nothing is differentiated until :meth:`Var.backward` or
 (56.0, 1.0)
 
 ``Var`` is hashable by identity, like micrograd's ``Value``: ``==`` compares
-identity, never values.
+identity, never values.  ``backward`` and ``zero_grad`` are installed by
+:mod:`symgrad.backprop`, which implements them.  Copies (``copy.deepcopy``) and
+pickles of a graph are exact and work at any depth: an op node carries its graph as a
+flat table, rebuilt without recursion; input Vars keep their identity.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
-import numbers
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._check import real
 from .errors import DomainError, InputError
-from .ops import CONST, FLOAT, OPS, Op
+from .ops import CONST, OPS, Op, namespace, op_named
 
-__all__ = [
-    "VARS",
-    "Var",
-    "apply",
-    "constant",
-    "cos",
-    "exp",
-    "log",
-    "relu",
-    "sigmoid",
-    "sin",
-    "sqrt",
-    "tanh",
-]
+__all__ = ["FUNCTIONS", "VARS", "Var", "apply", "constant", "current_scope", "postorder",
+           "scope"]
 
 Number = int | float
 _names = itertools.count(1)
-
-
-def _as_float(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"{what} must be a real number, got {value!r} "
-                         f"({type(value).__name__}); pass an int or a float")
-    f = float(value)
-    if f - f != 0.0:
-        raise InputError(f"{what} must be finite, got {f!r}")
-    return f
+_scope: contextvars.ContextVar[str] = contextvars.ContextVar("symgrad_scope", default="")
+_current = _scope.get
 
 
 class Var:
@@ -66,26 +55,29 @@ class Var:
     >>> a = Var(3.0)
     >>> a.name.startswith("v"), (2 * a).value, (a ** a).value, (1 / a).value
     (True, 6.0, 27.0, 0.3333333333333333)
+    >>> a.exp().value == exp(a).value
+    True
     """
 
-    __slots__ = ("grad", "inputs", "name", "op", "value")
+    __slots__ = ("grad", "inputs", "name", "op", "scope", "value")
 
     value: float
     grad: float
     name: str | None
     op: Op | None
     inputs: tuple[Var, ...]
+    scope: str
 
     def __init__(self, value: Number, name: str | None = None) -> None:
         if name is not None and not isinstance(name, str):
             raise InputError(f"a Var's name must be a string, got {name!r}")
-        self.value = _as_float(value, "a Var's value")
+        self.value = real(value, "a Var's value")
         self.grad = 0.0
         self.name = name if name else f"v{next(_names)}"
         self.op = None
         self.inputs = ()
+        self.scope = _current()
 
-    # -- structure -------------------------------------------------------------
     @property
     def is_leaf(self) -> bool:
         """True for an input Var (not a constant, not an op result)."""
@@ -103,80 +95,43 @@ class Var:
             return f"constant({self.value!r})"
         return f"<Var {self.op.name} value={self.value!r} grad={self.grad!r}>"
 
-    # -- arithmetic --------------------------------------------------------------
-    def __add__(self, other: Operand) -> Var:
-        return _binary(_ADD, self, other)
-
-    def __radd__(self, other: Operand) -> Var:
-        return _binary(_ADD, other, self)
-
-    def __sub__(self, other: Operand) -> Var:
-        return _binary(_SUB, self, other)
-
-    def __rsub__(self, other: Operand) -> Var:
-        return _binary(_SUB, other, self)
-
-    def __mul__(self, other: Operand) -> Var:
-        return _binary(_MUL, self, other)
-
-    def __rmul__(self, other: Operand) -> Var:
-        return _binary(_MUL, other, self)
-
-    def __truediv__(self, other: Operand) -> Var:
-        return _binary(_DIV, self, other)
-
-    def __rtruediv__(self, other: Operand) -> Var:
-        return _binary(_DIV, other, self)
-
-    def __pow__(self, other: Operand) -> Var:
-        return _binary(_POW, self, other)
-
-    def __rpow__(self, other: Operand) -> Var:
-        return _binary(_POW, other, self)
-
-    def __neg__(self) -> Var:
-        return _unary(_NEG, self)
-
     def __pos__(self) -> Var:
         return self
 
-    # -- functions -----------------------------------------------------------------
-    def exp(self) -> Var:
-        return _unary(OPS["exp"], self)
+    def __reduce__(self) -> tuple[Any, ...]:
+        if not self.inputs:
+            return _rebuild_leaf, (self.value, self.grad, self.name, self.op, self.scope)
+        leaves, table = _flatten(self)
+        return _rebuild, (leaves, table)
 
-    def log(self) -> Var:
-        return _unary(OPS["log"], self)
+    def __deepcopy__(self, memo: dict[int, Any]) -> Var:
+        order = postorder(self)
+        copies: dict[Var, Var] = {}
+        for v in order:
+            done = memo.get(id(v))
+            if done is None:
+                done = _new(Var)
+                done.value, done.grad, done.name, done.scope = v.value, v.grad, v.name, v.scope
+                done.op = v.op
+                done.inputs = tuple(copies[a] for a in v.inputs)
+                memo[id(v)] = done
+            copies[v] = done
+        return copies[self]
 
-    def sin(self) -> Var:
-        return _unary(OPS["sin"], self)
-
-    def cos(self) -> Var:
-        return _unary(OPS["cos"], self)
-
-    def tanh(self) -> Var:
-        return _unary(OPS["tanh"], self)
-
-    def sigmoid(self) -> Var:
-        return _unary(OPS["sigmoid"], self)
-
-    def relu(self) -> Var:
-        return _unary(OPS["relu"], self)
-
-    def sqrt(self) -> Var:
-        return _unary(OPS["sqrt"], self)
-
-    # -- differentiation -----------------------------------------------------------
-    def backward(self) -> None:
-        """Backprop from this node; see :func:`symgrad.backprop.backward`."""
-        from .backprop import backward
-
-        backward(self)
-
-    def zero_grad(self) -> None:
-        """Set ``grad`` to 0 on every node of this graph."""
-        from .backprop import zero_grad
-
-        zero_grad(self)
+    if TYPE_CHECKING:  # generated below from the op table
+        def __add__(self, other: Operand) -> Var: ...
+        def __radd__(self, other: Operand) -> Var: ...
+        def __sub__(self, other: Operand) -> Var: ...
+        def __rsub__(self, other: Operand) -> Var: ...
+        def __mul__(self, other: Operand) -> Var: ...
+        def __rmul__(self, other: Operand) -> Var: ...
+        def __truediv__(self, other: Operand) -> Var: ...
+        def __rtruediv__(self, other: Operand) -> Var: ...
+        def __pow__(self, other: Operand) -> Var: ...
+        def __rpow__(self, other: Operand) -> Var: ...
+        def __neg__(self) -> Var: ...
+        def backward(self) -> None: ...
+        def zero_grad(self) -> None: ...
 
 
 Operand = Var | int | float
@@ -193,29 +148,40 @@ def constant(number: Number) -> Var:
     (True, 2.0, None)
     """
     node = _new(Var)
-    if type(number) is float or type(number) is int:
-        value = float(number)
+    t = type(number)
+    if t is float or t is int:
+        try:
+            value = float(number)
+        except OverflowError:
+            value = float("inf")
         if value - value != 0.0:
-            raise InputError(f"a constant must be finite, got {number!r}")
+            raise InputError(f"a constant must be a finite float, got {_short(number)}")
         node.value = value
     else:
-        node.value = _as_float(number, "a constant")
+        node.value = real(number, "a constant")
     node.grad = 0.0
     node.name = None
     node.op = CONST
     node.inputs = ()
+    node.scope = _current()
     return node
 
 
 _new = object.__new__
 
 
+def _short(number: object) -> str:
+    text = repr(number) if not isinstance(number, int) or abs(number) < 10**30 \
+        else f"an integer of {len(str(abs(number)))} digits"
+    return text
+
+
 def apply(op: Op, *args: Operand) -> Var:
     """Apply ``op`` to Vars or numbers and return the new node.
 
-    Every operator and function of :class:`Var` comes here (or to its one- and
-    two-argument fast paths below), so the op table's value rule is the only place a
-    forward value is computed.
+    Every operator and function of :class:`Var` comes here (or to the same code,
+    unrolled), so the op table's float implementation is the only place a forward
+    value is computed.
 
     >>> apply(OPS["mul"], Var(3.0), 4).value
     12.0
@@ -227,74 +193,194 @@ def apply(op: Op, *args: Operand) -> Var:
 def forward(op: Op, inputs: tuple[Var, ...]) -> float:
     """``op``'s value on the inputs' current values; a :class:`DomainError` if undefined."""
     try:
-        value = op.value(FLOAT, *[a.value for a in inputs])
+        value = op.numeric(*[a.value for a in inputs])
     except (ArithmeticError, ValueError) as exc:
-        raise _domain_error(op, inputs, exc) from None
+        raise domain_error(op, inputs, exc) from None
     if value - value != 0.0:  # inf or nan
-        raise _domain_error(op, inputs, "the result is not finite")
-    return value  # type: ignore[no-any-return]
-
-
-def _unary(op: Op, a: Var) -> Var:
-    try:
-        value = op.value(FLOAT, a.value)
-    except (ArithmeticError, ValueError) as exc:
-        raise _domain_error(op, (a,), exc) from None
-    return _make(op, (a,), value)
-
-
-def _binary(op: Op, a: Operand, b: Operand) -> Var:
-    if not isinstance(a, Var):
-        a = constant(a)
-    if not isinstance(b, Var):
-        b = constant(b)
-    try:
-        value = op.value(FLOAT, a.value, b.value)
-    except (ArithmeticError, ValueError) as exc:
-        raise _domain_error(op, (a, b), exc) from None
-    return _make(op, (a, b), value)
+        raise domain_error(op, inputs, "the result is not finite")
+    return value
 
 
 def _make(op: Op, inputs: tuple[Var, ...], value: float) -> Var:
     if value - value != 0.0:  # inf or nan: never stored in a graph
-        raise _domain_error(op, inputs, "the result is not finite")
+        raise domain_error(op, inputs, "the result is not finite")
     node = _new(Var)
     node.value = value
     node.grad = 0.0
     node.name = None
     node.op = op
     node.inputs = inputs
+    node.scope = _current()
     return node
 
 
-def _domain_error(op: Op, inputs: tuple[Var, ...], why: object) -> DomainError:
+def domain_error(op: Op, inputs: tuple[Var, ...], why: object) -> DomainError:
+    """The :class:`DomainError` for ``op`` undefined at its inputs' values."""
     args = ", ".join(f"{a.name}={a.value!r}" if a.op is None else repr(a.value)
                      for a in inputs)
     need = f"; {op.name} needs {op.requires}" if op.requires else ""
     return DomainError(f"{op.name}({args}) is undefined ({why}){need}")
 
 
-_ADD, _SUB, _MUL, _DIV, _POW, _NEG = (OPS[n] for n in ("add", "sub", "mul", "div", "pow", "neg"))
+# -- generated from the op table -----------------------------------------------------------
+
+# Python's operator protocol: (token, arity) -> (method, reflected method).
+_PROTOCOL = {("+", 2): ("__add__", "__radd__"), ("-", 2): ("__sub__", "__rsub__"),
+             ("*", 2): ("__mul__", "__rmul__"), ("/", 2): ("__truediv__", "__rtruediv__"),
+             ("**", 2): ("__pow__", "__rpow__"), ("-", 1): ("__neg__", "")}
 
 
-def _function(op: Op):  # type: ignore[no-untyped-def]
+def _unary_method(op: Op) -> Callable[[Var], Var]:
+    numeric = op.numeric
+
+    def method(self: Var) -> Var:
+        try:
+            value = numeric(self.value)
+        except (ArithmeticError, ValueError) as exc:
+            raise domain_error(op, (self,), exc) from None
+        return _make(op, (self,), value)
+    return method
+
+
+def _binary_methods(op: Op) -> tuple[Callable[[Var, Operand], Var], ...]:
+    numeric = op.numeric
+
+    def run(a: Var, b: Var) -> Var:
+        try:
+            value = numeric(a.value, b.value)
+        except (ArithmeticError, ValueError) as exc:
+            raise domain_error(op, (a, b), exc) from None
+        return _make(op, (a, b), value)
+
+    def method(self: Var, other: Operand) -> Var:
+        return run(self, other if isinstance(other, Var) else constant(other))
+
+    def reflected(self: Var, other: Operand) -> Var:
+        return run(other if isinstance(other, Var) else constant(other), self)
+    return method, reflected
+
+
+def _function(op: Op) -> Callable[[Operand], Var]:
     def f(x: Operand) -> Var:
         return apply(op, x)
 
     f.__name__ = f.__qualname__ = op.name
-    f.__doc__ = f"``{op.name}(x)`` as a graph node; ``x`` may be a Var or a number."
+    f.__doc__ = (f"``{op.name}(x)`` as a graph node (the op table's ``{op.name}``, "
+                 f"drawn {op.symbol}); ``x`` may be a Var or a number.")
     return f
 
 
-exp = _function(OPS["exp"])
-log = _function(OPS["log"])
-sin = _function(OPS["sin"])
-cos = _function(OPS["cos"])
-tanh = _function(OPS["tanh"])
-sigmoid = _function(OPS["sigmoid"])
-relu = _function(OPS["relu"])
-sqrt = _function(OPS["sqrt"])
+for _op in OPS.values():
+    if _op.operator:
+        names = _PROTOCOL[_op.operator, _op.arity]
+        made = _binary_methods(_op) if _op.arity == 2 else (_unary_method(_op),)
+        for _name, _method in zip(names, made, strict=False):
+            _method.__name__ = _method.__qualname__ = _name
+            setattr(Var, _name, _method)
+    elif _op.public and _op.arity == 1:
+        _method = _unary_method(_op)
+        _method.__name__, _method.__qualname__ = _op.name, f"Var.{_op.name}"
+        _method.__doc__ = f"``{_op.name}(self)`` as a new node (drawn {_op.symbol})."
+        setattr(Var, _op.name, _method)
+
+#: The public functions of the op table (``exp``, ``sigmoid`` ...), by name.
+FUNCTIONS: dict[str, Callable[[Operand], Var]] = {
+    name: _function(op) for name, op in OPS.items() if op.function and op.public}
+globals().update(FUNCTIONS)
+__all__ += sorted(FUNCTIONS)
+
+
+def _var_primitive(op: Op) -> Callable[..., Any]:
+    numeric = op.numeric
+
+    def f(*args: Any) -> Any:
+        if any(isinstance(a, Var) for a in args):
+            return apply(op, *args)
+        return numeric(*args)
+    return f
+
 
 #: The Var namespace: the op table's rules run on it to build derivative graphs.
-VARS = SimpleNamespace(pow=lambda a, b: a**b,
-                       **{name: _function(op) for name, op in OPS.items() if op.function})
+VARS: SimpleNamespace = namespace(_var_primitive)
+
+
+# -- scopes ---------------------------------------------------------------------------------
+
+def current_scope() -> str:
+    """The scope new nodes are tagged with (``""`` outside any :func:`scope`)."""
+    return _current()
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[str]:
+    """Tag every node built inside with a scope; scopes nest (``"layer1/neuron2"``).
+
+    >>> with scope("layer1"):
+    ...     with scope("neuron2"):
+    ...         v = Var(1.0) * 2
+    >>> v.scope
+    'layer1/neuron2'
+    """
+    if not isinstance(name, str) or not name or "/" in name or name != name.strip():
+        raise InputError(f"a scope name must be a non-empty string without '/' or "
+                         f"surrounding spaces, got {name!r}; nest scopes for a path")
+    outer = _current()
+    full = f"{outer}/{name}" if outer else name
+    token = _scope.set(full)
+    try:
+        yield full
+    finally:
+        _scope.reset(token)
+
+
+# -- walking, copying and pickling ------------------------------------------------------------
+
+def postorder(out: Var) -> list[Var]:
+    """Every node under ``out``, inputs before the ops that use them (iterative).
+
+    A depth-first post-order visiting inputs left to right, so the same graph always
+    gives the same list.  :func:`symgrad.nodes` is this, with its argument checked.
+    """
+    order: list[Var] = []
+    seen = {out}
+    stack = [(out, iter(out.inputs))]
+    while stack:
+        node, children = stack[-1]
+        for child in children:
+            if child not in seen:
+                seen.add(child)
+                stack.append((child, iter(child.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _flatten(out: Var) -> tuple[list[Var], list[tuple[Any, ...]]]:
+    order = postorder(out)
+    leaves = [v for v in order if v.op is None]
+    index = {v: k for k, v in enumerate(order)}
+    table = [(None if v.op is None else v.op.name, v.value, v.grad, v.name, v.scope,
+              tuple(index[a] for a in v.inputs)) for v in order]
+    return leaves, table
+
+
+def _rebuild_leaf(value: float, grad: float, name: str | None, op: Op | None,
+                  scope: str) -> Var:
+    node = _new(Var)
+    node.value, node.grad, node.name, node.op, node.inputs, node.scope = (
+        value, grad, name, op, (), scope)
+    return node
+
+
+def _rebuild(leaves: list[Var], table: list[tuple[Any, ...]]) -> Var:
+    supply = iter(leaves)
+    built: list[Var] = []
+    for op_name, value, grad, name, tag, inputs in table:
+        if op_name is None:
+            built.append(next(supply))
+            continue
+        built.append(_rebuild_leaf(value, grad, name, op_named(op_name), tag))
+        built[-1].inputs = tuple(built[k] for k in inputs)
+    return built[-1]
