@@ -10,9 +10,9 @@ prints the untrained predictions, trains, and prints the trained ones::
     python examples/and_gate.py --graph and_loss.svg     # the loss's computation graph
 
 This is ``symgrad train and``: every option of that command works here, and all the
-work is done by :func:`symgrad.nn.demo`.  In Python::
+work is done by :func:`symgrad.tutorial.demo`.  In Python::
 
-    from symgrad import nn
+    from symgrad import tutorial, nn
     neuron = nn.Neuron(2, seed=0)                        # w0, w1, b
     history = nn.train(neuron, nn.AND, method="backprop", lr=1.0, steps=2000)
 """

@@ -9,9 +9,9 @@ sigmoid output (9 parameters), sum of squared errors, learning rate 1.0, 2000 st
     python examples/xor.py --seed 2                      # one of the seeds that gets stuck
 
 This is ``symgrad train xor``: every option of that command works here, and all the
-work is done by :func:`symgrad.nn.demo`.  In Python::
+work is done by :func:`symgrad.tutorial.demo`.  In Python::
 
-    from symgrad import nn
+    from symgrad import tutorial, nn
     net = nn.MLP(2, [2, 1], seed=0)                      # 9 parameters
     history = nn.train(net, nn.XOR, method="finite-difference", lr=1.0, steps=2000)
 """

@@ -13,7 +13,7 @@ symgrad.errors.InputError: x must be a finite real number, got nan
 >>> integer(0, "steps", low=1)
 Traceback (most recent call last):
 ...
-symgrad.errors.InputError: steps must be an integer of at least 1, got 0
+symgrad.errors.InputError: steps must be a positive integer, got 0
 """
 
 from __future__ import annotations
@@ -58,9 +58,16 @@ def number(value: object, what: str, *, positive: bool = False,
     """A finite real number (``> 0`` with ``positive``; ``None`` allowed with ``optional``)."""
     if value is None and optional:
         return None
-    f = real(value, what)
-    if positive and not f > 0:
-        raise InputError(f"{what} must be a positive number, got {shown(value)}")
+    if not positive:
+        return real(value, what)
+    try:
+        f = real(value, what)
+    except InputError:
+        f = math.nan
+    if not f > 0:
+        extra = " (or None for the default)" if optional else ""
+        raise InputError(f"{what} must be a positive finite number{extra}, got "
+                         f"{shown(value)}")
     return f
 
 
@@ -74,6 +81,8 @@ def integer(value: object, what: str, *, low: int | None = None, high: int | Non
         return value
     if low is not None and high is not None:
         need = f"an integer from {low} to {high}"
+    elif low in (0, 1):
+        need = "a positive integer" if low == 1 else "a non-negative integer"
     elif low is not None:
         need = f"an integer of at least {low}"
     else:
@@ -81,15 +90,19 @@ def integer(value: object, what: str, *, low: int | None = None, high: int | Non
     raise InputError(f"{what} must be {need}, got {shown(value)}")
 
 
-def choice(what: str, value: T, choices: Collection[Any]) -> T:
-    """``value`` if it is one of ``choices``, else an error listing them."""
+def choice(what: str, value: T, choices: Collection[Any], *, keyword: bool = False) -> T:
+    """``value`` if it is one of ``choices``, else an error listing them.
+
+    The message reads ``unknown what: 'x'``, or ``unknown what='x'`` for a keyword.
+    """
     try:
         ok = value in choices
     except TypeError:  # unhashable
         ok = False
     if not ok:
         listed = ", ".join(repr(c) for c in choices)
-        raise InputError(f"unknown {what}={shown(value)} (must be one of {listed})")
+        sep = "=" if keyword else ": "
+        raise InputError(f"unknown {what}{sep}{shown(value)} (must be one of {listed})")
     return value
 
 

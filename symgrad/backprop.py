@@ -83,13 +83,13 @@ def adjoints(
     value = value_of or (lambda v: v.value)
     for node in reversed(order):
         op = node.op
-        if op is None or op is CONST:
+        if op is CONST:
             continue
         g = get(node)
-        if g is None:  # unreachable from out: cannot happen for nodes(out)
-            continue
         if total and node is not out:
             g = adj[node] = total(g)  # every consumer is done: sum the terms once
+        if op is None:
+            continue
         out_value = value(node)
         args = [value(a) for a in node.inputs]
         for i, a in enumerate(node.inputs):
@@ -241,8 +241,8 @@ def zero_grad(out: Var) -> None:
 
 
 # Var's methods, installed here where they are implemented (var.py sits below this).
-Var.backward = backward  # type: ignore[method-assign]
-Var.zero_grad = zero_grad  # type: ignore[method-assign]
+Var.backward = backward  # type: ignore[method-assign,assignment]
+Var.zero_grad = zero_grad  # type: ignore[method-assign,assignment]
 
 
 @overload

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .errors import DomainError, InputError, SymgradError
+from .ops import supported_text
 
 __all__ = ["main", "build_parser"]
 
@@ -55,8 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def expression(p: argparse.ArgumentParser, at_help: str) -> None:
         p.add_argument("expression", help='the expression, e.g. "(x**2 + 3)**2 + y" '
-                       "(Python syntax: ** for powers; functions: exp log sin cos tanh "
-                       "sigmoid relu sqrt)")
+                       f"(Python syntax; it may use {supported_text()})")
         p.add_argument("--at", default="", metavar="x=2,y=1", help=at_help)
 
     p = sub.add_parser("render", help="draw the graph with derivative-labelled edges",
@@ -218,7 +218,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .nn import demo
+    from .tutorial import demo
 
     demo(args.task, method=args.method, hidden=args.hidden, steps=args.steps, lr=args.lr,
          seed=args.seed, fd=args.fd, plot=args.plot, graph=args.graph,

@@ -29,10 +29,13 @@ True
 from __future__ import annotations
 
 import math
+import numbers
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from ._check import real
 from .backprop import grad
 from .errors import GradientMismatchError, InputError
 from .graph import check_var, evaluate, leaves, nodes
@@ -43,8 +46,12 @@ __all__ = [
     "GradcheckReport",
     "GradcheckRow",
     "default_step",
+    "difference",
+    "function_gradcheck",
     "gradcheck",
     "numeric_grad",
+    "numeric_gradients",
+    "tolerances",
 ]
 
 _EPS = sys.float_info.epsilon
@@ -227,3 +234,138 @@ def gradcheck(out: Var, wrt: Sequence[Var] | None = None, *, rtol: float = 1e-6,
     if raise_on_failure and not report.ok:
         raise GradientMismatchError(f"backprop and finite differences disagree:\n{report}")
     return report
+
+
+def _result(value: object, what: str) -> float:
+    if isinstance(value, Var):
+        value = value.value
+    return real(value, what)
+
+
+def tolerances(rtol: object, atol: object) -> tuple[float, float]:
+    """``(rtol, atol)`` checked: non-negative, finite, not both 0."""
+    r, a = real(rtol, "rtol"), real(atol, "atol")
+    if r < 0 or a < 0 or (r == 0 and a == 0):
+        raise InputError(f"rtol and atol must be non-negative and not both 0, got "
+                         f"rtol={rtol!r}, atol={atol!r}")
+    return r, a
+
+
+def function_gradcheck(
+    f: Callable[..., Any],
+    point: float | Sequence[float] | Mapping[str, float],
+    grad: Callable[..., Any] | None = None,
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    method: str = "richardson",
+    h: float | None = None,
+) -> GradcheckReport:
+    """Check the gradient of a plain Python function against finite differences.
+
+    The contract:
+
+    * ``point`` is one number, a sequence of numbers, or a mapping of names to numbers.
+      ``f`` is called as ``f(x)``, ``f(*point)`` or ``f(**point)`` accordingly, and
+      must return a real number (a :class:`~symgrad.Var` result counts by its value).
+    * ``grad=None``: ``f`` is called once more with :class:`~symgrad.Var` inputs in
+      place of the numbers, and backprop through what it builds is the gradient.  So
+      ``f`` must work on floats and on Vars alike: write it with arithmetic and
+      symgrad's functions (``symgrad.exp(x)``, ``symgrad.sigmoid(x)``, which take
+      numbers too), not ``math.exp`` or Var methods.
+    * ``grad`` a function: called like ``f``, it returns the gradient: one number for
+      one input, else a sequence of numbers in the order of ``point`` (or a mapping by
+      name for a mapping ``point``).
+    * Each coordinate is differenced with ``method`` (``"forward"``, ``"backward"``,
+      ``"central"`` or ``"richardson"``, the default) and step ``h`` (by default the
+      method's balanced step, :func:`symgrad.finite.default_step`), and passes when
+      ``|gradient − numeric| <= atol + rtol·|numeric|``.
+
+    Returns the :class:`GradcheckReport` (its ``backprop`` column holds the gradient
+    checked); :func:`symgrad.testing.assert_close_to_finite_differences` raises on a
+    mismatch.
+
+    >>> function_gradcheck(lambda x, y: x * y**2, [3.0, 2.0]).ok
+    True
+    >>> import math
+    >>> function_gradcheck(math.sin, 1.0, grad=math.sin).ok
+    False
+    """
+    if not callable(f):
+        raise InputError(f"f must be a function of numbers, got {type(f).__name__}: {f!r}")
+    if grad is not None and not callable(grad):
+        raise InputError(f"grad must be None or a function returning the gradient, got "
+                         f"{type(grad).__name__}: {grad!r}")
+    r, a = tolerances(rtol, atol)
+    _check_method(method)
+    if h is not None and not (real(h, "h") > 0):
+        raise InputError(f"the step h must be a positive finite number, got {h!r}")
+
+    if isinstance(point, Mapping):
+        names = [str(k) for k in point]
+        x0 = [real(v, f"point[{k!r}]") for k, v in point.items()]
+
+        def call(fn: Callable[..., Any], xs: Sequence[Any]) -> Any:
+            return fn(**dict(zip(names, xs, strict=True)))
+    elif isinstance(point, (str, bytes)) or not isinstance(point, (Sequence, numbers.Real)):
+        raise InputError(f"point must be a number, a sequence of numbers or a mapping of "
+                         f"names to numbers, got {type(point).__name__}: {point!r}")
+    else:
+        scalar = not isinstance(point, Sequence)
+        seq = [point] if scalar else list(point)  # type: ignore[list-item]
+        names = [f"x{k}" for k in range(len(seq))]
+        x0 = [real(v, f"point[{k}]") for k, v in enumerate(seq)]
+
+        def call(fn: Callable[..., Any], xs: Sequence[Any]) -> Any:
+            return fn(*xs)
+    if not x0:
+        raise InputError("point is empty: give at least one coordinate")
+
+    def value_at(xs: Sequence[float]) -> float:
+        return _result(call(f, xs), "f's result")
+
+    value_at(x0)  # f must work at the point itself
+    claimed = _claimed_gradient(f, grad, call, names, x0, isinstance(point, Mapping))
+    rows = []
+    for k, name in enumerate(names):
+        def along(v: float, k: int = k) -> float:
+            moved = list(x0)
+            moved[k] = v
+            return value_at(moved)
+
+        numeric = difference(along, x0[k], method, h)
+        err = abs(claimed[k] - numeric)
+        rows.append(GradcheckRow(name, x0[k], claimed[k], numeric, err,
+                                 err / abs(numeric) if numeric else err, a + r * abs(numeric)))
+    return GradcheckReport(tuple(rows), method)
+
+
+def _claimed_gradient(f: Callable[..., Any], grad_fn: Callable[..., Any] | None,
+                      call: Callable[[Callable[..., Any], Sequence[Any]], Any],
+                      names: list[str], x0: list[float], by_name: bool) -> list[float]:
+    if grad_fn is None:
+        inputs = [Var(v, name=n) for n, v in zip(names, x0, strict=True)]
+        try:
+            out = call(f, inputs)
+        except TypeError as exc:
+            raise InputError(f"f could not be called with symgrad Vars ({exc}); write it "
+                             "with arithmetic and symgrad's functions (symgrad.exp, "
+                             "x.sigmoid(), ...) instead of math's, or pass grad=") from None
+        if not isinstance(out, Var):
+            raise InputError(f"f returned {type(out).__name__} when called with symgrad "
+                             "Vars, so there is no graph to backprop through; pass grad=")
+        return list(grad(out, inputs))
+    given = call(grad_fn, x0)
+    if by_name and isinstance(given, Mapping):
+        missing = [n for n in names if n not in given]
+        if missing:
+            raise InputError(f"grad returned no derivative for {', '.join(missing)}")
+        given = [given[n] for n in names]
+    elif len(names) == 1 and not isinstance(given, Sequence):
+        given = [given]
+    if isinstance(given, (str, bytes)) or not isinstance(given, Sequence) \
+            or len(given) != len(names):
+        raise InputError(f"grad must return {len(names)} number(s), one per coordinate of "
+                         f"the point ({', '.join(names)}), got {given!r}")
+    return [_result(g, f"grad's derivative for {n}") for n, g in zip(names, given,
+                                                                     strict=True)]

@@ -43,6 +43,7 @@ at most :data:`MAX_LENGTH` characters, and nesting deeper than Python's parser a
 from __future__ import annotations
 
 import ast
+import contextlib
 import math
 import re
 import unicodedata
@@ -63,10 +64,8 @@ MAX_VALUES_LENGTH = 10_000
 _TOKENS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _BINARY: dict[type, Op] = {}
 for _cls, _token in _TOKENS.items():
-    try:
+    with contextlib.suppress(KeyError):  # an operator the table does not define
         _BINARY[_cls] = by_operator(_token)
-    except KeyError:  # an operator the table does not (or no longer) define
-        pass
 _NEG = by_operator("-", 1)
 _KNOWN = ", ".join(sorted(FUNCTIONS))
 
@@ -292,7 +291,7 @@ def parse_values(text: str) -> dict[str, float]:
     values: dict[str, float] = {}
     k = 0
     while k < len(tokens):
-        name, eq, raw = (tokens[k:k + 3] + ["", "", ""])[:3]
+        name, eq, raw = [*tokens[k:k + 3], "", "", ""][:3]
         if name == ",":
             raise InputError("values must be name=number pairs, got an empty one "
                              "(write x=2, y=1)")

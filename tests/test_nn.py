@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import symgrad
-from symgrad import Var, nn
+from symgrad import Var, nn, tutorial
 from symgrad.errors import DomainError, InputError, SymgradError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -270,12 +270,39 @@ def test_a_deep_graph_does_not_recurse():
 # -- progress ------------------------------------------------------------------------
 
 def test_progress_bar_on_request_and_silence_otherwise(capsys):
-    nn.train(nn.Neuron(2, seed=0), nn.AND, steps=50, progress=True)
+    bar = tutorial.ProgressBar(50, enabled=True, columns=80)
+    nn.train(nn.Neuron(2, seed=0), nn.AND, steps=50, progress=bar)
+    bar.close()
     err = capsys.readouterr().err
     assert "50/50" in err and "[" + "#" * 30 + "]" in err and err.endswith("\n")
     nn.train(nn.Neuron(2, seed=0), nn.AND, steps=50, progress=False)
-    nn.train(nn.Neuron(2, seed=0), nn.AND, steps=50)        # stderr is not a terminal here
+    quiet = tutorial.ProgressBar(50)                          # stderr is not a terminal here
+    nn.train(nn.Neuron(2, seed=0), nn.AND, steps=50, progress=quiet)
+    quiet.close()
     assert capsys.readouterr() == ("", "")
+
+
+def test_train_reports_every_step_to_a_callback():
+    seen = []
+    history = nn.train(nn.Neuron(2, seed=0), nn.AND, steps=7,
+                       progress=lambda step, loss: seen.append((step, loss)))
+    assert [s for s, _ in seen] == list(range(1, 8))
+    assert [loss for _, loss in seen] == history[1:]
+
+
+@pytest.mark.parametrize("columns", [20, 50, 80])
+def test_progress_bar_fits_the_terminal(columns):
+    import io
+
+    out = io.StringIO()
+    bar = tutorial.ProgressBar(2000, enabled=True, label="finite-difference", stream=out,
+                               columns=columns)
+    for step in (1, 1000, 2000):
+        bar(step, 0.123456789, force=True)
+    bar.close()
+    lines = out.getvalue().replace("\n", "").split("\r")[1:]
+    assert lines and all(len(line) < columns for line in lines), lines
+    assert "2000/2000" in lines[-1] or columns < 30
 
 
 # -- bad input -----------------------------------------------------------------------
@@ -310,7 +337,7 @@ GOOD = nn.AND
     ({"h": 0}, r"step h must be a positive"),
     ({"loss": "l1"}, r"unknown loss: 'l1'"),
     ({"target_loss": -1}, r"target_loss must be a non-negative"),
-    ({"progress": "yes"}, r"progress must be True, False or None"),
+    ({"progress": "yes"}, r"progress must be a function progress\(step, loss\) or None"),
 ])
 def test_bad_training_input(kwargs, message):
     args = {"data": GOOD, **kwargs}
@@ -335,10 +362,10 @@ def test_bad_training_input(kwargs, message):
     (lambda: nn.learned(nn.Neuron(2), GOOD, tolerance=0), r"tolerance must be a positive"),
     (lambda: nn.gradient(1.0, []), r"loss must be a symgrad.Var"),
     (lambda: nn.gradient(Var(1.0) * 2, [Var(1.0) * 2]), r"must be an input Var"),
-    (lambda: nn.demo("nor", echo=None), r"unknown task: 'nor'"),
-    (lambda: nn.demo("xor", hidden=-1, echo=None), r"hidden must be a non-negative"),
-    (lambda: nn.demo("xor", method="sgd", echo=None), r"unknown training method"),
-    (lambda: nn.plot_losses({}, "x.png"), r"no loss history"),
+    (lambda: tutorial.demo("nor", echo=None), r"unknown task: 'nor'"),
+    (lambda: tutorial.demo("xor", hidden=-1, echo=None), r"hidden must be a non-negative"),
+    (lambda: tutorial.demo("xor", method="sgd", echo=None), r"unknown training method"),
+    (lambda: tutorial.plot_losses({}, "x.png"), r"no loss history"),
 ])
 def test_bad_model_and_demo_input(build, message):
     with pytest.raises(SymgradError, match=message):
@@ -348,7 +375,7 @@ def test_bad_model_and_demo_input(build, message):
 def test_demo_checks_settings_before_printing():
     lines = []
     with pytest.raises(InputError, match="steps must be a positive integer"):
-        nn.demo("xor", steps=0, echo=lines.append)
+        tutorial.demo("xor", steps=0, echo=lines.append)
     assert lines == []
 
 
@@ -356,10 +383,10 @@ def test_missing_matplotlib_is_a_clear_error(monkeypatch, tmp_path):
     for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(SymgradError, match=r"pip install 'symgrad\[plot\]'"):
-        nn.plot_losses([1.0, 0.5], tmp_path / "loss.png")
+        tutorial.plot_losses([1.0, 0.5], tmp_path / "loss.png")
     lines = []
     with pytest.raises(SymgradError, match="matplotlib"):     # before any training
-        nn.demo("and", plot=tmp_path / "loss.png", echo=lines.append)
+        tutorial.demo("and", plot=tmp_path / "loss.png", echo=lines.append)
     assert lines == []
 
 
@@ -367,7 +394,7 @@ def test_missing_matplotlib_is_a_clear_error(monkeypatch, tmp_path):
 
 def test_demo_prints_the_tutorial_and_returns_the_numbers():
     lines = []
-    r = nn.demo("xor", hidden=0, steps=2000, echo=lines.append)
+    r = tutorial.demo("xor", hidden=0, steps=2000, echo=lines.append)
     text = "\n".join(lines)
     assert r.description == "a single sigmoid neuron (3 parameters)"
     assert text.count("predicted: ") == 8 and "real value: 1" in text
@@ -382,14 +409,14 @@ def test_demo_both_methods_and_the_loss_plot(tmp_path):
     pytest.importorskip("matplotlib")
     path = tmp_path / "loss.png"
     lines = []
-    r = nn.demo("and", method="both", steps=300, plot=path, echo=lines.append)
+    r = tutorial.demo("and", method="both", steps=300, plot=path, echo=lines.append)
     assert set(r.runs) == {"backprop", "finite-difference"}
     assert r.runs["backprop"].history == pytest.approx(r.runs["finite-difference"].history,
                                                        rel=1e-6)
     assert r.runs["finite-difference"].model is not r.runs["backprop"].model
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert any("finite differences took" in line for line in lines)
-    svg = nn.plot_losses([3.0, 1.0, 0.01], tmp_path / "one.svg", title="T")
+    svg = tutorial.plot_losses([3.0, 1.0, 0.01], tmp_path / "one.svg", title="T")
     assert "<svg" in Path(svg).read_text()
 
 

@@ -15,8 +15,8 @@ from symgrad.errors import (
     VerificationError,
 )
 from symgrad.ops import Op
+from symgrad.pytest_plugin import SymgradCheck
 from symgrad.testing import (
-    SymgradCheck,
     assert_close_to_finite_differences,
     assert_derivative,
     assert_gradients_match,
@@ -26,8 +26,7 @@ from symgrad.var import apply
 pytest_plugins = ["pytester"]
 
 # An op whose partial rule is wrong on purpose: sin's value, but sin again as its slope.
-BAD_SIN = Op("badsin", "bsin", lambda m, a: m.sin(a), (lambda m, out, a: m.sin(a),),
-             function=True)
+BAD_SIN = Op("badsin", "bsin", lambda m, a: m.sin(a), (lambda m, out, a: m.sin(a),))
 
 
 # -- assert_derivative: passing ------------------------------------------------------------

@@ -32,7 +32,7 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
 import symgrad
-from symgrad import nn
+from symgrad import tutorial
 from symgrad.sphinxext import FIGURE_OPTIONS, image_nodes, write_figure
 
 # -- the plots -----------------------------------------------------------------------
@@ -142,13 +142,13 @@ def sigmoid(fmt: str) -> bytes:
 def _losses(histories: dict[str, list[float]], title: str, fmt: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"loss.{fmt}"
-        nn.plot_losses(histories, str(path), title=title)
+        tutorial.plot_losses(histories, str(path), title=title)
         return path.read_bytes()
 
 
 @functools.cache
 def _and_run() -> tuple[str, dict[str, list[float]]]:
-    result = nn.demo("and", method="both", steps=2000, echo=None, progress=False)
+    result = tutorial.demo("and", method="both", steps=2000, echo=None, progress=False)
     return result.description, {m: run.history for m, run in result.runs.items()}
 
 
@@ -160,8 +160,8 @@ def and_loss(fmt: str) -> bytes:
 
 @functools.cache
 def _xor_runs() -> dict[str, list[float]]:
-    neuron = nn.demo("xor", hidden=0, steps=2000, echo=None, progress=False)
-    mlp = nn.demo("xor", method="both", hidden=2, steps=2000, echo=None, progress=False)
+    neuron = tutorial.demo("xor", hidden=0, steps=2000, echo=None, progress=False)
+    mlp = tutorial.demo("xor", method="both", hidden=2, steps=2000, echo=None, progress=False)
     histories = {"single neuron, backprop": neuron.history}
     histories.update({f"2-2-1 network, {m}": run.history for m, run in mlp.runs.items()})
     return histories

@@ -29,7 +29,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from ..ops import Op
+from ..ops import OPS, Op
 
 __all__ = [
     "ARG_NAMES",
@@ -41,9 +41,6 @@ __all__ = [
 
 #: The names of an op's arguments by position, as the edge labels and formulas use them.
 ARG_NAMES = ("a", "b")
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
 
 def fmt_number(value: float, digits: int = 4) -> str:
     """A number as a figure shows it: ``digits`` significant digits, integers exact.
@@ -136,24 +133,26 @@ def op_caption(op: Op, consts: tuple[float | None, ...] = (), digits: int = 4) -
     >>> op_caption(OPS["mul"], (0.5, None)), op_caption(OPS["neg"])
     ('0.5 × b', '−')
     """
-    if op.arity != 2 or not any(c is not None for c in consts):
-        return op.symbol
-    exponent = consts[1] if len(consts) > 1 else None
-    if op.name == "pow" and consts[0] is None and exponent is not None \
-            and exponent.is_integer() and abs(exponent) < 1000:
-        return ARG_NAMES[0] + str(int(exponent)).translate(_SUPERSCRIPT)  # a², a⁻¹
-    parts = [
-        ARG_NAMES[i] if i >= len(consts) or consts[i] is None
-        else fmt_number(consts[i], digits)  # type: ignore[arg-type]
-        for i in range(op.arity)
-    ]
-    return f"{parts[0]} {op.symbol} {parts[1]}"
+    texts = tuple(ARG_NAMES[i] if i >= len(consts) or consts[i] is None
+                  else fmt_number(consts[i], digits)  # type: ignore[arg-type]
+                  for i in range(op.arity))
+    return op.label(texts, consts)
 
 
 # -- a one-line Unicode printer for the small expressions partial rules give ----------
 
 _ADD_PREC, _MUL_PREC, _POW_PREC, _ATOM_PREC = 1, 2, 3, 4
-_FUNCTION_NAMES = {"Heaviside": "step", "Max": "max", "Min": "min"}
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _op_call(expr: Any) -> str | None:
+    """``expr`` written as the op table's call (``step(a)`` for Heaviside(a, 0)), if any."""
+    for op in OPS.values():
+        if op.function:
+            operands = op.match(expr, _sympy())
+            if operands is not None:
+                return f"{op.symbol}({', '.join(_fmt(a)[0] for a in operands)})"
+    return None
 
 
 def format_expr(expr: Any) -> str:
@@ -206,13 +205,14 @@ def _fmt(expr: Any) -> tuple[str, int]:
     if expr.is_Pow:
         return _fmt_pow(expr)
     if isinstance(expr, sp.Function) or getattr(expr, "is_Function", False):
-        name = _FUNCTION_NAMES.get(type(expr).__name__, getattr(expr.func, "__name__", "f"))
-        args = expr.args
-        if name == "step":
-            args = args[:1]
-        if name == "√" and len(args) == 1:
-            return "√" + _wrap(args[0], _ATOM_PREC), _ATOM_PREC
-        return f"{name}({', '.join(_fmt(a)[0] for a in args)})", _ATOM_PREC
+        known = _op_call(expr)
+        if known is not None:
+            return known, _ATOM_PREC
+        name = getattr(expr.func, "__name__", "f")
+        if len(expr.args) == 1 and not name.isalnum():  # a symbol such as √ reads as prefix
+            return name + _wrap(expr.args[0], _ATOM_PREC), _ATOM_PREC
+        name = name.lower() if name in ("Max", "Min") else name
+        return f"{name}({', '.join(_fmt(a)[0] for a in expr.args)})", _ATOM_PREC
     return str(expr).replace("-", "−").replace("**", "^").replace("*", "·"), _ATOM_PREC
 
 

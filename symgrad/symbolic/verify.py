@@ -1,0 +1,203 @@
+"""Four ways to one derivative: backprop, symbolic backprop, ``sympy.diff``, finite
+differences; :func:`verify` and its report.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy
+
+from ..backprop import grad
+from ..errors import DomainError, InputError, VerificationError
+from ..finite import numeric_grad
+from ..graph import check_var
+from ..var import Var
+from .compare import close, float_value, same_function
+from .lower import deep_error, lower, resolve_target, symbolic_adjoints
+from .tidy import short, tidy
+
+__all__ = ["VerificationReport", "VerificationRow", "verify"]
+
+_ZERO = sympy.Integer(0)
+
+
+@dataclass(frozen=True)
+class VerificationRow:
+    """One input's line of a :class:`VerificationReport`; ``nan`` where undefined."""
+
+    name: str
+    value: float
+    backprop: float
+    symbolic: float
+    sympy_diff: float
+    finite: float
+    formula: sympy.Expr
+    agreement: str
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+_HEAD = ("input", "value", "backprop", "symbolic backprop", "sympy.diff", "finite diff",
+         "derivative", "symbolic = sympy.diff", "")
+
+
+_HEAD = ("input", "value", "backprop", "symbolic backprop", "sympy.diff", "finite diff",
+         "derivative", "symbolic = sympy.diff", "")
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """Four ways to one derivative, per input: ``ok``, ``rows``, a table as ``str``.
+
+    In a notebook it shows as an HTML table (``_repr_html_``) or LaTeX
+    (``_repr_latex_``).
+    """
+
+    expression: sympy.Expr
+    rows: tuple[VerificationRow, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    def _cells(self, r: VerificationRow) -> tuple[str, ...]:
+        formula = short(r.formula, 40)
+        return (r.name, f"{r.value:.6g}", f"{r.backprop:.10g}", f"{r.symbolic:.10g}",
+                f"{r.sympy_diff:.10g}", f"{r.finite:.10g}", formula, r.agreement,
+                "ok" if r.ok else "MISMATCH")
+
+    def __str__(self) -> str:
+        body = [self._cells(r) for r in self.rows]
+        widths = [max(len(row[i]) for row in [_HEAD, *body]) for i in range(len(_HEAD))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                 for row in [_HEAD, *body]]
+        lines.append(f"f = {short(self.expression, 200)}")
+        if self.ok:
+            lines.append(f"all {len(self.rows)} derivatives agree (backprop, symbolic "
+                         "backprop, sympy.diff, finite differences)")
+        for r in self.rows:
+            lines += [f"{r.name}: {p}" for p in r.problems]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<VerificationReport ok={self.ok} inputs={[r.name for r in self.rows]}>"
+
+    def _repr_html_(self) -> str:
+        def row(cells: Sequence[str], tag: str) -> str:
+            return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+        verdict = "all derivatives agree" if self.ok else "derivatives DISAGREE"
+        problems = "".join(f"<li>{html.escape(f'{r.name}: {p}')}</li>"
+                           for r in self.rows for p in r.problems)
+        return (f"<table>{row(_HEAD, 'th')}"
+                + "".join(row(self._cells(r), "td") for r in self.rows)
+                + f"</table><p>{html.escape(verdict)}</p>"
+                + (f"<ul>{problems}</ul>" if problems else ""))
+
+    def _repr_latex_(self) -> str:
+        head = (r"\text{input} & \text{value} & \text{backprop} & \text{symbolic} & "
+                r"\text{sympy.diff} & \text{finite diff} & \text{derivative} & \\ \hline" "\n")
+        body = []
+        for r in self.rows:
+            name = sympy.latex(sympy.Symbol(r.name))
+            nums = " & ".join(f"{v:.10g}" for v in (r.value, r.backprop, r.symbolic,
+                                                   r.sympy_diff, r.finite))
+            status = r"\text{ok}" if r.ok else r"\text{MISMATCH}"
+            body.append(f"{name} & {nums} & {sympy.latex(r.formula)} & {status} \\\\")
+        return (r"$$\begin{array}{lrrrrrll}" + head + "\n".join(body)
+                + r"\end{array}$$")
+
+def verify(out: Var, wrt: Var | str | Sequence[Var | str] | None = None, *,
+           rtol: float = 1e-9, atol: float = 1e-12, fd_rtol: float = 1e-6,
+           fd_atol: float = 1e-8, raise_on_failure: bool = True) -> VerificationReport:
+    """Check d out / d x four ways for each input ``x`` (all inputs, or those in ``wrt``).
+
+    1. numeric backprop (:func:`symgrad.grad`);
+    2. symbolic backprop (:func:`gradient`), evaluated at the inputs' values;
+    3. ``sympy.diff`` of :func:`to_sympy` ``(out)``, evaluated there too;
+    4. finite differences (Richardson extrapolation of central differences).
+
+    Symbolic backprop and ``sympy.diff`` must also be the same *function*: equal as
+    written, or their difference cancels to 0 (``cancel(together(a - b))``, or
+    ``simplify`` for small expressions), or, when that is inconclusive or the
+    expressions are too big, they agree at four seeded random points near the
+    inputs' values.  Numbers compare with
+    ``|a - b| <= atol + rtol * max(|a|, |b|)``; finite differences, which carry
+    truncation and rounding error, with ``fd_rtol``/``fd_atol``.  Any disagreement
+    raises :class:`~symgrad.errors.VerificationError` with the table, unless
+    ``raise_on_failure=False``; the report is returned either way.
+
+    At a kink (``relu`` at exactly 0) the methods legitimately disagree: backprop
+    takes the derivative 0 there, ``sympy.diff`` gives ``Heaviside(0) = 1/2``.
+
+    >>> from symgrad import Var
+    >>> x, y = Var(2.0, name="x"), Var(1.0, name="y")
+    >>> report = verify((x**2 + 3)**2 + y)
+    >>> report.ok, [(r.name, r.backprop, r.formula) for r in report.rows]
+    (True, [('x', 56.0, 4*x*(x**2 + 3)), ('y', 1.0, 1)])
+    """
+    check_var(out)
+    memo = lower(out)
+    inputs = [v for v in memo if v.op is None]
+    if wrt is None:
+        targets = inputs
+    else:
+        chosen = [wrt] if isinstance(wrt, (Var, str)) else list(wrt)
+        targets = []
+        for w in chosen:
+            t = resolve_target(w, memo)
+            if t is not None and t.op is not None:
+                raise InputError(f"verify checks derivatives by input Vars; {w!r} is an "
+                                 "inner node of the graph")
+            if t is None:
+                raise InputError(f"{w!r} is not an input of the expression (its inputs: "
+                                 f"{', '.join(str(v.name) for v in inputs)})")
+            targets.append(t)
+    expr = memo[out]
+    kinks = any(v.op is not None and v.op.name in ("relu", "step") for v in memo)
+    adj = symbolic_adjoints(out, memo)
+    numeric = grad(out, targets) if targets else []
+    values = {v.name: v.value for v in inputs if v.name}
+    rows = []
+    for t, bp in zip(targets, numeric, strict=True):
+        raw = adj.get(t, _ZERO)
+        try:
+            diffed = sympy.diff(expr, sympy.Symbol(t.name))
+        except RecursionError:
+            raise deep_error("running sympy.diff") from None
+        problems: list[str] = []
+
+        def number(e: sympy.Expr, what: str) -> float:
+            try:
+                return float_value(e, values)
+            except DomainError as exc:
+                problems.append(f"{what} could not be evaluated: {exc}")  # noqa: B023
+                return math.nan
+
+        sym = number(raw, "symbolic backprop")
+        sd = number(diffed, "sympy.diff")
+        fd = numeric_grad(out, t, method="richardson")
+        same, how = same_function(raw, diffed, values, rtol, atol)
+        if same is False:
+            problems.append(f"symbolic backprop and sympy.diff are different functions: {how}")
+        for label, v in (("symbolic backprop", sym), ("sympy.diff", sd)):
+            if not math.isnan(v) and not close(bp, v, rtol, atol):
+                problems.append(f"{label} gives {v:.17g} but backprop gives {bp:.17g}")
+        if not close(bp, fd, fd_rtol, fd_atol):
+            problems.append(f"finite differences give {fd:.17g} but backprop gives "
+                            f"{bp:.17g} (beyond fd_rtol={fd_rtol:g}, fd_atol={fd_atol:g})")
+        if problems and kinks:
+            problems.append("note: relu/step have a kink at 0, where backprop takes the "
+                            "derivative 0 and sympy.diff takes Heaviside(0) = 1/2")
+        rows.append(VerificationRow(t.name or "?", t.value, bp, sym, sd, fd, tidy(raw), how,
+                                    tuple(problems)))
+    report = VerificationReport(expr, tuple(rows))
+    if raise_on_failure and not report.ok:
+        raise VerificationError(f"the derivatives disagree:\n{report}")
+    return report
