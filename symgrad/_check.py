@@ -87,7 +87,8 @@ def integer(value: object, what: str, *, low: int | None = None, high: int | Non
         need = f"an integer of at least {low}"
     else:
         need = "an integer"
-    raise InputError(f"{what} must be {need}, got {shown(value)}")
+    raise InputError(f"{what} must be {need}{' or None' if optional else ''}, got "
+                     f"{shown(value)}")
 
 
 def choice(what: str, value: T, choices: Collection[Any], *, keyword: bool = False) -> T:

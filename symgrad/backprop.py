@@ -21,6 +21,7 @@ gradient:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
@@ -37,7 +38,9 @@ __all__ = [
     "backward",
     "count_paths",
     "grad",
+    "count_text",
     "local_partial",
+    "path_counts",
     "paths",
     "reaches_input",
     "zero_grad",
@@ -305,10 +308,11 @@ class Path:
         return f"{factors} = {self.product:g}"
 
 
-def _path_counts(out: Var, wrt: Var) -> dict[Var, int]:
-    """How many paths lead from each node down to ``wrt`` (0 where none)."""
+def path_counts(order: list[Var], wrt: Var) -> dict[Var, int]:
+    """How many paths lead from each node of ``order`` (:func:`symgrad.nodes`) down to
+    ``wrt`` (0 where none): one pass over the order, no walk of the graph."""
     counts: dict[Var, int] = {}
-    for node in nodes(out):
+    for node in order:
         counts[node] = 1 if node is wrt else sum(counts[c] for c in node.inputs)
     return counts
 
@@ -329,27 +333,43 @@ def count_paths(out: Var, wrt: Var) -> int:
     """
     check_var(out)
     check_var(wrt, "wrt")
-    return _path_counts(out, wrt)[out]
+    return path_counts(nodes(out), wrt)[out]
 
 
-def paths(out: Var, wrt: Var, *, limit: int = DEFAULT_PATH_LIMIT) -> list[Path]:
+def count_text(count: int) -> str:
+    """A path count for a message: exact, or its order of magnitude when astronomical.
+
+    >>> count_text(12), count_text(2**20000)
+    ('12', 'about 4.0e+6020')
+    """
+    if count < 10**30:
+        return str(count)
+    power = math.log10(count)  # exact enough, and no decimal digits of a huge int
+    exponent = math.floor(power)
+    return f"about {10 ** (power - exponent):.1f}e+{exponent}"
+
+
+def paths(out: Var, wrt: Var, *, limit: int = DEFAULT_PATH_LIMIT,
+          counts: dict[Var, int] | None = None) -> list[Path]:
     """Every path from ``out`` to ``wrt`` with its local factors and their product.
 
     The products sum to ``grad(out, wrt)``.  The number of paths can grow
     exponentially with depth, so when it exceeds ``limit`` a
     :class:`~symgrad.errors.PathLimitError` is raised at once, saying how many there
-    are.  Paths come out in a fixed order: left arguments first.
+    are.  Paths come out in a fixed order: left arguments first.  ``counts`` may be
+    given when already known (:func:`path_counts` of the graph's order).
     """
     check_var(out)
     check_var(wrt, "wrt")
-    if not isinstance(limit, int) or limit < 0:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise InputError(f"limit must be a non-negative integer, got {limit!r}")
-    counts = _path_counts(out, wrt)
+    if counts is None:
+        counts = path_counts(nodes(out), wrt)
     total = counts[out]
     if total > limit:
         raise PathLimitError(
-            f"there are {total} paths from the output to {wrt.name!r}, more than "
-            f"limit={limit}; pass a larger limit=, or use count_paths() / grad() "
+            f"there are {count_text(total)} paths from the output to {wrt.name!r}, more "
+            f"than the limit of {limit}; raise the limit, or use count_paths() / grad() "
             "which never enumerate")
     found: list[Path] = []
     if not total:

@@ -65,11 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     expression(p, "the input values")
     p.add_argument("--wrt", metavar="NAME", help="highlight every path to this input and "
                    "write each path's product and their sum")
-    p.add_argument("--show", choices=["both", "formula", "number", "none"], default="both",
-                   help="what edge labels show of the local derivative (default: both)")
-    p.add_argument("--renderer", choices=["auto", "embedded", "dot"], default="auto",
-                   help="auto (default): the embedded Graphviz for SVG/PNG, a system dot "
-                   "for PDF; embedded: graphviz-pure; dot: a system Graphviz")
+    _drawing_flags(p)
     p.add_argument("-o", "--output", metavar="FILE", help="where to write: .svg .png .pdf "
                    "or .dot (default: the DOT text on standard output)")
     p.set_defaults(run=_render)
@@ -124,6 +120,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _drawing_flags(p: argparse.ArgumentParser) -> None:
+    """The ``render`` flags, made from :class:`~symgrad.render.options.DrawOptions`."""
+    from .render.options import CHOICES, help_text
+
+    for option in ("show", "rankdir", "constants", "renderer"):
+        p.add_argument(f"--{option}", choices=CHOICES[option], default=CHOICES[option][0],
+                       help=help_text(option))
+    p.add_argument("--digits", type=int, default=4, help=help_text("digits"))
+    p.add_argument("--output-name", default="f", metavar="NAME",
+                   help=help_text("output_name"))
+
+
 def _graph(args: argparse.Namespace, default: float | None = None):  # type: ignore[no-untyped-def]
     from .parse import parse, parse_values
 
@@ -144,11 +152,15 @@ def _leaf(out, name: str):  # type: ignore[no-untyped-def]
 
 
 def _render(args: argparse.Namespace) -> int:
-    from .render import draw
+    from .render.diagram import draw_with
+    from .render.options import DrawOptions
 
     out = _graph(args)
-    diagram = draw(out, show=args.show, highlight=_leaf(out, args.wrt) if args.wrt else None,
-                   renderer=args.renderer)
+    options = DrawOptions(show=args.show, rankdir=args.rankdir, constants=args.constants,
+                          renderer=args.renderer, digits=args.digits,
+                          output_name=args.output_name,
+                          highlight=_leaf(out, args.wrt) if args.wrt else None)
+    diagram = draw_with(out, options)
     if args.output:
         diagram.save(args.output)
         print(f"wrote {args.output}")
@@ -176,19 +188,22 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _paths(args: argparse.Namespace) -> int:
-    from .backprop import DEFAULT_PATH_LIMIT, grad, paths
+    from .analysis import Analysis
+    from .backprop import DEFAULT_PATH_LIMIT
 
     out = _graph(args)
+    an = Analysis(out)
     wrt = _leaf(out, args.wrt)
-    found = paths(out, wrt, limit=DEFAULT_PATH_LIMIT if args.limit is None else args.limit)
+    found = an.paths(wrt, DEFAULT_PATH_LIMIT if args.limit is None else args.limit)
     for k, path in enumerate(found, 1):
         print(f"path {k}: ∂out/∂{wrt.name} along {_describe(path)}: {path}")
     total = math.fsum(p.product for p in found)
-    print(f"sum over {len(found)} paths: {total:g} = backprop's gradient {grad(out, wrt):g}")
+    print(f"sum over {len(found)} paths: {total:g} = backprop's gradient {an.grad(wrt):g}")
     if args.output:
-        from .render import draw
+        from .render.diagram import draw_with
+        from .render.options import DrawOptions
 
-        draw(out, highlight=wrt).save(args.output)
+        draw_with(out, DrawOptions(highlight=wrt), an).save(args.output)
         print(f"wrote {args.output}")
     return EXIT_OK
 

@@ -184,20 +184,20 @@ FIGURE_OPTIONS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _show(argument: str) -> str:
-    return str(directives.choice(argument, ("both", "formula", "number", "none")))
+def _choice_of(option: str) -> Callable[[str], str]:
+    """A directive option converter accepting the choices of ``DrawOptions.<option>``."""
+    from .render.options import CHOICES
 
+    values = [v for v in CHOICES[option] if isinstance(v, str)]
 
-def _rankdir(argument: str) -> str:
-    # directives.choice lower-cases its argument; Graphviz's rankdir is upper case.
-    value = (argument or "").strip().upper()
-    if value not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f'"{argument}" unknown; choose from "LR", "RL", "TB" or "BT"')
-    return value
-
-
-def _constants(argument: str) -> str:
-    return str(directives.choice(argument, ("inline", "nodes")))
+    def convert(argument: str) -> str:
+        value = (argument or "").strip()
+        for v in values:  # Graphviz's rankdir is upper case; accept any case
+            if value.lower() == v.lower():
+                return v
+        raise ValueError(f'"{argument}" unknown; choose from '
+                         + ", ".join(f'"{v}"' for v in values))
+    return convert
 
 
 def _digits(argument: str) -> int:
@@ -217,10 +217,10 @@ class SymgradGraph(SphinxDirective):
     option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
         "at": directives.unchanged,
         "wrt": directives.unchanged_required,
-        "show": _show,
+        "show": _choice_of("show"),
         "grads": directives.flag,
-        "rankdir": _rankdir,
-        "constants": _constants,
+        "rankdir": _choice_of("rankdir"),
+        "constants": _choice_of("constants"),
         "digits": _digits,
         "output": directives.unchanged_required,
         **FIGURE_OPTIONS,
@@ -250,7 +250,8 @@ class SymgradGraph(SphinxDirective):
 
     def _render(self, expression: str) -> str:
         from .parse import parse, parse_names, parse_values
-        from .render import draw
+        from .render.diagram import draw_with
+        from .render.options import DrawOptions
 
         try:
             values = parse_values(self.options.get("at", ""))
@@ -280,7 +281,7 @@ class SymgradGraph(SphinxDirective):
             "digits": self.options.get("digits", 4),
             "output_name": self.options.get("output", "f"),
         }
-        diagram = draw(out, **drawing)
+        diagram = draw_with(out, DrawOptions(**drawing))  # type: ignore[arg-type]
         dpi = self.config.symgrad_graph_png_dpi
         makers: dict[str, Callable[[], bytes]] = {
             "svg": lambda: diagram.svg().encode("utf-8"),

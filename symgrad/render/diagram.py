@@ -14,32 +14,26 @@ True
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
+from ..analysis import Analysis
 from ..errors import InputError, RenderError
 from ..graph import check_var, leaf_named, nodes
 from ..ops import CONST
 from ..var import Var
-from .backends import DEFAULT_TIMEOUT, RENDERERS, Renderer, render
-from .dot import SHOW_CHOICES, DotOptions, to_dot
+from .backends import DEFAULT_TIMEOUT, Renderer, render
+from .dot import to_dot
+from .options import COMPACT_ABOVE, MAX_WORK, DrawOptions
 
-__all__ = ["COMPACT_ABOVE", "MAX_WORK", "PNG_DPI", "SUFFIXES", "Diagram", "draw", "layout_work"]
-
-#: With ``compact="auto"``, graphs with more drawn nodes than this use the compact style
-#: (a figure with more is an overview anyway: its edge labels could not be read).
-COMPACT_ABOVE = 150
-#: ``draw`` refuses a figure whose :func:`layout_work` exceeds this unless ``max_work=``
-#: says otherwise.  Measured with graphviz-pure on a 2-core machine, 25,000 units take
-#: about 10 s (a 4,800-node MLP loss graph, compact: 5 s).
-MAX_WORK = 25_000
+__all__ = ["COMPACT_ABOVE", "MAX_WORK", "PNG_DPI", "SUFFIXES", "Diagram", "draw", "draw_with",
+           "layout_work"]
 #: The resolution of ``Diagram.png()`` unless ``dpi=`` is given (Graphviz's own is 96).
 PNG_DPI = 144
 #: The suffixes :meth:`Diagram.save` understands.
 SUFFIXES = (".svg", ".png", ".pdf", ".dot")
 
-_RANKDIRS = ("LR", "RL", "TB", "BT")
-_CONSTANTS = ("inline", "nodes")
 
 
 class Diagram:
@@ -188,12 +182,6 @@ def _resolve_highlight(out: Var, highlight: Var | str | None, order: list[Var]) 
     return highlight
 
 
-def _choice(name: str, value: Any, choices: tuple[Any, ...]) -> None:
-    if value not in choices:
-        shown = ", ".join(repr(c) for c in choices)
-        raise InputError(f"unknown {name}={value!r} (must be one of {shown})")
-
-
 def draw(
     out: Var,
     *,
@@ -254,34 +242,30 @@ def draw(
     True
     """
     check_var(out)
-    _choice("show", show, SHOW_CHOICES)
-    _choice("rankdir", rankdir, _RANKDIRS)
-    _choice("constants", constants, _CONSTANTS)
-    _choice("grads", grads, ("auto", True, False))
-    _choice("compact", compact, ("auto", True, False))
-    if isinstance(renderer, str) and renderer != "auto" and renderer not in RENDERERS:
-        raise InputError(f"unknown renderer={renderer!r} (must be 'auto' or one of "
-                         f"{', '.join(RENDERERS)})")
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
-        raise InputError(f"digits must be an integer from 1 to 17, got {digits!r}")
-    if isinstance(path_limit, bool) or not isinstance(path_limit, int) or path_limit < 0:
-        raise InputError(f"path_limit must be a non-negative integer, got {path_limit!r}")
-    if max_work is not None and (isinstance(max_work, bool) or not isinstance(max_work, int)
-                                 or max_work < 1):
-        raise InputError(f"max_work must be a positive integer or None, got {max_work!r}")
-    if not isinstance(output_name, str) or not output_name:
-        raise InputError(f"output_name must be a non-empty string, got {output_name!r}")
+    options = DrawOptions(show=show, rankdir=rankdir, constants=constants,
+                          highlight=highlight, grads=grads, compact=compact,
+                          renderer=renderer, timeout=timeout, digits=digits,
+                          output_name=output_name, path_limit=path_limit, max_work=max_work)
+    return draw_with(out, options)
 
-    order = nodes(out)
-    inline = constants == "inline"
-    target = _resolve_highlight(out, highlight, order)
+
+def draw_with(out: Var, options: DrawOptions, analysis: Analysis | None = None) -> Diagram:
+    """:func:`draw` with its options already made (the CLI and Sphinx call this).
+
+    >>> from symgrad import Var
+    >>> draw_with(Var(1.0, name="x") * 2, DrawOptions(show="none")).compact
+    False
+    """
+    an = analysis or Analysis(check_var(out))
+    order = an.order
+    inline = options.constants == "inline"
+    target = _resolve_highlight(out, options.highlight, order)
     full_work, n_drawn, n_edges = _work(order, False, inline)
-    if compact == "auto":
+    max_work = options.max_work
+    if options.compact == "auto":
         small = n_drawn > COMPACT_ABOVE or (max_work is not None and full_work > max_work)
     else:
-        small = bool(compact)
+        small = bool(options.compact)
     work = _work(order, True, inline)[0] if small else full_work
     if max_work is not None and work > max_work:
         style = "" if small else "; compact=True (no edge labels) lays it out far quicker"
@@ -291,10 +275,7 @@ def draw(
             "per 25,000). Draw a smaller figure: a sub-expression (draw(v) for an "
             "intermediate Var, such as one neuron's output), or the model on one sample"
             f"{style}; or pass max_work=None to try anyway (timeout= still stops it)")
-    show_grads = any(v.grad != 0.0 for v in order if v.op is not CONST) \
-        if grads == "auto" else bool(grads)
-    options = DotOptions(show=show, rankdir=rankdir, constants=constants, highlight=target,
-                         grads=show_grads, compact=small, digits=digits,
-                         output_name=output_name, path_limit=path_limit)
-    return Diagram(to_dot(out, options), renderer=renderer, timeout=float(timeout),
-                   compact=small)
+    grads = an.has_grads if options.grads == "auto" else bool(options.grads)
+    resolved = replace(options, highlight=target, grads=grads, compact=small)
+    return Diagram(to_dot(out, resolved, an), renderer=options.renderer,
+                   timeout=float(options.timeout), compact=small)

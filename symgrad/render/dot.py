@@ -9,7 +9,7 @@ escapes anything.
 
 >>> from symgrad import Var
 >>> x = Var(3.0, name="x")
->>> print(to_dot(x * x, DotOptions(show="number")))      # doctest: +ELLIPSIS
+>>> print(to_dot(x * x, DrawOptions(show="number")))      # doctest: +ELLIPSIS
 digraph "symgrad" {
 ...
   "n0" [label="x = 3", ...];
@@ -22,20 +22,21 @@ digraph "symgrad" {
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Literal
 
-from ..backprop import count_paths, grad, local_partial, paths
-from ..errors import DomainError, InputError
-from ..graph import nodes
+from ..analysis import Analysis
+from ..backprop import count_text, local_partial
+from ..errors import DomainError
 from ..ops import CONST
 from ..var import Var
 from .labels import ARG_NAMES, fmt_number, op_caption, partial_formula
+from .options import CHOICES, DrawOptions
 
 __all__ = ["HIGHLIGHT_COLOR", "SHOW_CHOICES", "DotOptions", "quote", "to_dot"]
 
 #: What ``show=`` may be: which parts of an edge's local derivative are written.
-SHOW_CHOICES = ("both", "formula", "number", "none")
+SHOW_CHOICES = CHOICES["show"]
 #: The colour of the paths drawn by ``highlight=``.
 HIGHLIGHT_COLOR = "#d62728"
 _HIGHLIGHT_FILL = "#fde3e1"
@@ -76,37 +77,25 @@ def _attrs(attrs: dict[str, str] | Iterable[tuple[str, str]]) -> str:
     return ", ".join(f"{key}={quote(value)}" for key, value in items)
 
 
-@dataclass(frozen=True)
-class DotOptions:
-    """How a graph is drawn; see :func:`symgrad.draw` for what each option means."""
-
-    show: Show = "both"
-    rankdir: str = "LR"
-    constants: Literal["inline", "nodes"] = "inline"
-    highlight: Var | None = None
-    grads: bool = False
-    compact: bool = False
-    digits: int = 4
-    output_name: str = "f"
-    path_limit: int = 12
-    fontname: str = "Helvetica"
+#: The former name of :class:`~symgrad.render.options.DrawOptions`.
+DotOptions = DrawOptions
 
 
-def _leaf_label(v: Var, o: DotOptions) -> str:
+def _leaf_label(v: Var, o: DrawOptions) -> str:
     text = f"{v.name} = {fmt_number(v.value, o.digits)}"
     if o.grads:
         text += f"\ngrad = {fmt_number(v.grad, o.digits)}"
     return text
 
 
-def _const_values(v: Var, o: DotOptions) -> tuple[float | None, ...]:
+def _const_values(v: Var, o: DrawOptions) -> tuple[float | None, ...]:
     """Per argument of ``v``, the constant written into its caption (inline mode)."""
     if o.constants != "inline":
         return ()
     return tuple(a.value if a.op is CONST else None for a in v.inputs)
 
 
-def _op_label(v: Var, o: DotOptions, is_out: bool, consts: tuple[float | None, ...]) -> str:
+def _op_label(v: Var, o: DrawOptions, is_out: bool, consts: tuple[float | None, ...]) -> str:
     caption = op_caption(v.op, consts, o.digits)  # type: ignore[arg-type]
     value = fmt_number(v.value, o.digits)
     text = f"{caption}\n{o.output_name} = {value}" if is_out else f"{caption}\n= {value}"
@@ -115,7 +104,7 @@ def _op_label(v: Var, o: DotOptions, is_out: bool, consts: tuple[float | None, .
     return text
 
 
-def _edge_label(v: Var, i: int, o: DotOptions, consts: tuple[float | None, ...]) -> str:
+def _edge_label(v: Var, i: int, o: DrawOptions, consts: tuple[float | None, ...]) -> str:
     """The two lines of an edge: the value it carries, and the local derivative."""
     a = v.inputs[i]
     arg = ARG_NAMES[i]
@@ -138,23 +127,14 @@ def _edge_label(v: Var, i: int, o: DotOptions, consts: tuple[float | None, ...])
     return f"{first}\n∂/∂{arg} = {' = '.join(parts)}"
 
 
-def _short(v: Var, o: DotOptions, consts: tuple[float | None, ...], is_out: bool) -> str:
+def _short(v: Var, o: DrawOptions, consts: tuple[float | None, ...], is_out: bool) -> str:
     """A node as one word in the legend: a leaf's name, an op's caption."""
     if v.op is None:
         return v.name or "?"
     return o.output_name if is_out else op_caption(v.op, consts, o.digits)  # type: ignore[arg-type]
 
 
-def _on_path(order: list[Var], target: Var) -> set[Var]:
-    """The nodes from which ``target`` can be reached (``target`` included)."""
-    reach = {target}
-    for v in order:
-        if v is not target and any(a in reach for a in v.inputs):
-            reach.add(v)
-    return reach
-
-
-def _legend(out: Var, target: Var, o: DotOptions, consts_of: dict[Var, tuple]) -> str:
+def _legend(an: Analysis, target: Var, o: DrawOptions, consts_of: dict[Var, tuple]) -> str:
     """The chain-rule sum written out: each path's product, and their total."""
     if target.op is None:
         name = target.name or "?"
@@ -162,17 +142,22 @@ def _legend(out: Var, target: Var, o: DotOptions, consts_of: dict[Var, tuple]) -
         caption = op_caption(target.op, consts_of[target], o.digits)  # type: ignore[arg-type]
         name = f"({caption} = {fmt_number(target.value, o.digits)})"
     d = f"∂{o.output_name}/∂{name}"
-    total = count_paths(out, target)
+    out = an.out
+    total = an.count_paths(target)
     if total == 0:
         return f"no path from {o.output_name} to {name}: {d} = 0"
     if total > o.path_limit:
-        g = fmt_number(grad(out, target), o.digits)
-        return (f"{total} paths from {o.output_name} to {name} (more than "
+        try:
+            g = fmt_number(an.grad(target), o.digits)
+        except DomainError as exc:
+            return f"{count_text(total)} paths from {o.output_name} to {name}; {d} is " \
+                f"undefined: {exc}"
+        return (f"{count_text(total)} paths from {o.output_name} to {name} (more than "
                 f"path_limit={o.path_limit}, so not listed)\n"
                 f"sum of their products = {g} = {d}")
     many = f"{total} path{'s' if total != 1 else ''}"
     try:
-        found = paths(out, target, limit=o.path_limit)
+        found = an.paths(target, o.path_limit)
     except DomainError as exc:
         return f"{many} from {o.output_name} to {name}; {d} is undefined: {exc}"
     lines = [f"{many} from {o.output_name} to {name} (factors from the output down):"]
@@ -186,24 +171,30 @@ def _legend(out: Var, target: Var, o: DotOptions, consts_of: dict[Var, tuple]) -
     return "\n".join(lines)
 
 
-def to_dot(out: Var, options: DotOptions | None = None) -> str:
+def to_dot(out: Var, options: DrawOptions | None = None,
+           analysis: Analysis | None = None) -> str:
     """The DOT text of the graph under ``out``: deterministic, quoted in one place.
 
     Leaves are boxes with name and value (and ``grad`` when ``options.grads``); each op
     is an ellipse with the op table's symbol and its value; each edge input → op says
     the value it carries (``a = x = 2``) and the local derivative of the op with
-    respect to it (``∂/∂a = 2a = 4``).  See :func:`symgrad.draw` for the options.
+    respect to it (``∂/∂a = 2a = 4``).  See :func:`symgrad.draw` for the options;
+    ``"auto"`` for ``grads`` shows them once backward has run, and for ``compact`` means
+    the full style (:func:`symgrad.draw` decides it by size).  Pass the graph's
+    ``analysis`` when you have one; it is made otherwise.
     """
-    o = options or DotOptions()
-    if o.show not in SHOW_CHOICES:
-        raise InputError(f"unknown show={o.show!r} (must be one of {', '.join(SHOW_CHOICES)})")
-    order = nodes(out)
+    o = options or DrawOptions()
+    an = analysis or Analysis(out)
+    order = an.order
+    grads = an.has_grads if o.grads == "auto" else bool(o.grads)
+    if grads != o.grads or o.compact == "auto":
+        o = replace(o, grads=grads, compact=o.compact is True)
     inline = o.constants == "inline"
     drawn = [v for v in order if not (inline and v.op is CONST and v is not out)]
     ids = {v: f"n{k}" for k, v in enumerate(drawn)}
     consts_of = {v: _const_values(v, o) for v in order}
-    target = o.highlight
-    reach = _on_path(order, target) if target is not None else set()
+    target = an.leaf(o.highlight) if isinstance(o.highlight, str) else o.highlight
+    reach = an.on_paths(target) if target is not None else set()
     red = HIGHLIGHT_COLOR
 
     small = o.compact
@@ -261,7 +252,7 @@ def to_dot(out: Var, options: DotOptions | None = None) -> str:
             lines.append(f"{tail} [{_attrs(edge)}];" if edge else f"{tail};")
 
     if target is not None:
-        legend = _legend(out, target, o, consts_of) + "\n"
+        legend = _legend(an, target, o, consts_of) + "\n"
         lines.append(f"  label={quote(legend, newline=_LEFT)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
