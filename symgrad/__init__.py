@@ -20,11 +20,12 @@ core (``ops`` → ``var`` → ``graph`` → ``backprop``, ``forward``, ``finite`
 from __future__ import annotations
 
 from . import errors
-from .backprop import Path, backward, count_paths, grad, paths, zero_grad
+from .backprop import backward, grad, zero_grad
 from .errors import SymgradError
 from .finite import gradcheck, numeric_grad
 from .graph import evaluate, leaves, nodes, scope
 from .parse import parse  # eager: a lazy attribute would be shadowed by the submodule
+from .pathsum import Path, count_paths, paths
 from .var import FUNCTIONS, Var, constant
 
 __version__ = "0.1.0"

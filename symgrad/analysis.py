@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from .backprop import DEFAULT_PATH_LIMIT, Path, adjoints, path_counts, paths
+from .backprop import adjoints
 from .graph import check_var, leaf_named
 from .ops import CONST
+from .pathsum import DEFAULT_PATH_LIMIT, Path, path_counts, paths
 from .var import Var, postorder
 
 __all__ = ["Analysis"]

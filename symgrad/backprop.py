@@ -7,12 +7,13 @@ derivatives along the path.  The local derivatives come from the op table, evalu
 a math namespace: floats for numbers, Vars for ``create_graph=True``, SymPy for
 :func:`symgrad.derivative`.
 
-:func:`paths` lists those paths one by one, so their sum can be seen to be the
-gradient:
+:func:`symgrad.paths` (in :mod:`symgrad.pathsum`) lists those paths one by one, so
+their sum can be seen to be the gradient:
 
 >>> from symgrad import Var
 >>> x = Var(2.0, name="x")
 >>> z = (x**2 + 3)**2 + x
+>>> from symgrad import paths
 >>> [p.product for p in paths(z, x)]
 [56.0, 1.0]
 >>> grad(z, x)
@@ -21,34 +22,15 @@ gradient:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, overload
 
-from .errors import DomainError, InputError, PathLimitError
+from .errors import DomainError, InputError
 from .graph import check_var, nodes
 from .ops import CONST, FLOAT
 from .var import VARS, Var, constant, domain_error, postorder
 
-__all__ = [
-    "DEFAULT_PATH_LIMIT",
-    "Path",
-    "adjoints",
-    "backward",
-    "count_paths",
-    "grad",
-    "count_text",
-    "local_partial",
-    "path_counts",
-    "paths",
-    "reaches_input",
-    "zero_grad",
-]
-
-#: :func:`paths` refuses to list more paths than this unless told otherwise.
-DEFAULT_PATH_LIMIT = 10_000
-
+__all__ = ["adjoints", "backward", "grad", "local_partial", "reaches_input", "zero_grad"]
 
 def adjoints(
     out: Var,
@@ -181,7 +163,7 @@ def reaches_input(v: Var) -> bool:
     >>> reaches_input(constant(2) * 3), reaches_input(Var(1.0) * 3)
     (False, True)
     """
-    seen = {v}
+    seen = {v: None}
     stack = [v]
     while stack:
         node = stack.pop()
@@ -189,7 +171,7 @@ def reaches_input(v: Var) -> bool:
             return True
         for a in node.inputs:
             if a not in seen:
-                seen.add(a)
+                seen[a] = None
                 stack.append(a)
     return False
 
@@ -287,117 +269,3 @@ def _var_or_number(node: Var) -> Var | float:
     # Constants enter the derivative graph as plain numbers, so arithmetic on them in
     # a rule (``b - 1`` in pow's) stays a number instead of becoming an op node.
     return node.value if node.op is CONST else node
-
-
-@dataclass(frozen=True, slots=True)
-class Path:
-    """One path from the output down to ``wrt``.
-
-    ``nodes`` runs from the output to ``wrt``; ``positions[k]`` is which argument of
-    ``nodes[k]`` the path leaves by (so the two edges of ``x * x`` are told apart);
-    ``factors[k]`` is that edge's local derivative; ``product`` is their product.
-    """
-
-    nodes: tuple[Var, ...]
-    positions: tuple[int, ...]
-    factors: tuple[float, ...]
-    product: float
-
-    def __str__(self) -> str:
-        factors = " · ".join(f"{f:g}" for f in self.factors) or "1"
-        return f"{factors} = {self.product:g}"
-
-
-def path_counts(order: list[Var], wrt: Var) -> dict[Var, int]:
-    """How many paths lead from each node of ``order`` (:func:`symgrad.nodes`) down to
-    ``wrt`` (0 where none): one pass over the order, no walk of the graph."""
-    counts: dict[Var, int] = {}
-    for node in order:
-        counts[node] = 1 if node is wrt else sum(counts[c] for c in node.inputs)
-    return counts
-
-
-def count_paths(out: Var, wrt: Var) -> int:
-    """The number of paths from ``out`` to ``wrt``, by dynamic programming.
-
-    Each edge counts, so ``x * x`` has two paths to ``x``.  The count is exact even
-    when it is astronomically large, and nothing is enumerated.
-
-    >>> from symgrad import Var
-    >>> x = Var(1.0, name="x")
-    >>> y = x
-    >>> for _ in range(80):
-    ...     y = y * y
-    >>> count_paths(y, x) == 2**80
-    True
-    """
-    check_var(out)
-    check_var(wrt, "wrt")
-    return path_counts(nodes(out), wrt)[out]
-
-
-def count_text(count: int) -> str:
-    """A path count for a message: exact, or its order of magnitude when astronomical.
-
-    >>> count_text(12), count_text(2**20000)
-    ('12', 'about 4.0e+6020')
-    """
-    if count < 10**30:
-        return str(count)
-    power = math.log10(count)  # exact enough, and no decimal digits of a huge int
-    exponent = math.floor(power)
-    return f"about {10 ** (power - exponent):.1f}e+{exponent}"
-
-
-def paths(out: Var, wrt: Var, *, limit: int = DEFAULT_PATH_LIMIT,
-          counts: dict[Var, int] | None = None) -> list[Path]:
-    """Every path from ``out`` to ``wrt`` with its local factors and their product.
-
-    The products sum to ``grad(out, wrt)``.  The number of paths can grow
-    exponentially with depth, so when it exceeds ``limit`` a
-    :class:`~symgrad.errors.PathLimitError` is raised at once, saying how many there
-    are.  Paths come out in a fixed order: left arguments first.  ``counts`` may be
-    given when already known (:func:`path_counts` of the graph's order).
-    """
-    check_var(out)
-    check_var(wrt, "wrt")
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-        raise InputError(f"limit must be a non-negative integer, got {limit!r}")
-    if counts is None:
-        counts = path_counts(nodes(out), wrt)
-    total = counts[out]
-    if total > limit:
-        raise PathLimitError(
-            f"there are {count_text(total)} paths from the output to {wrt.name!r}, more "
-            f"than the limit of {limit}; raise the limit, or use count_paths() / grad() "
-            "which never enumerate")
-    found: list[Path] = []
-    if not total:
-        return found
-    # Depth-first, keeping the current path in lists: the work is the size of the output.
-    trail, positions, factors, next_arg = [out], [], [], [0]
-    while trail:
-        node = trail[-1]
-        i = next_arg[-1]
-        if node is not wrt:
-            inputs = node.inputs
-            while i < len(inputs) and not counts[inputs[i]]:
-                i += 1
-            if i < len(inputs):
-                next_arg[-1] = i + 1
-                trail.append(inputs[i])
-                positions.append(i)
-                factors.append(local_partial(node, i))
-                next_arg.append(0)
-                continue
-        else:
-            product = 1.0
-            for f in factors:
-                product *= f
-            found.append(Path(tuple(trail), tuple(positions), tuple(factors), product))
-        trail.pop()
-        next_arg.pop()
-        if positions:
-            positions.pop()
-            factors.pop()
-    return found

@@ -189,7 +189,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _paths(args: argparse.Namespace) -> int:
     from .analysis import Analysis
-    from .backprop import DEFAULT_PATH_LIMIT
+    from .pathsum import DEFAULT_PATH_LIMIT
 
     out = _graph(args)
     an = Analysis(out)

@@ -29,11 +29,12 @@ import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from .backprop import grad, local_partial, paths
+from .backprop import grad, local_partial
 from .errors import DomainError, SymgradError
 from .finite import difference
 from .graph import evaluate, leaves, nodes
 from .ops import CONST
+from .pathsum import paths
 from .var import Var
 
 __all__ = ["Finding", "Sample", "Suspect", "at_kinks", "close", "explain", "op_slope",
@@ -193,14 +194,14 @@ def suspect_edges(out: Var, target: Var | None = None, rtol: float = 1e-5,
     for v in order:
         relevant[v] = target is None or v is target or any(relevant[c] for c in v.inputs)
     found = []
-    seen: set[tuple[int, int]] = set()
+    seen: dict[tuple[int, int], None] = {}
     for node in order:
         if node.op is None or node.op is CONST or not relevant[node]:
             continue
         for i, a in enumerate(node.inputs):
             if a.op is CONST or not relevant[a] or (id(node), i) in seen:
                 continue
-            seen.add((id(node), i))
+            seen[id(node), i] = None
             try:
                 rule, slope = local_partial(node, i), op_slope(node, i)
             except (SymgradError, ArithmeticError, ValueError):

@@ -124,7 +124,7 @@ def _analyse(text: object) -> _Tree:
     except ValueError as exc:  # e.g. NUL characters
         raise ParseError(f"invalid text: {exc}", column=1) from None
     names: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, None] = {}
     # Pre-order, children pushed right to left: problems and names come out left to right.
     stack: list[ast.AST] = [tree.body]
     while stack:
@@ -150,7 +150,7 @@ def _analyse(text: object) -> _Tree:
             assert isinstance(node, ast.Name)
             _check_name(src, node)
             if node.id not in seen:
-                seen.add(node.id)
+                seen[node.id] = None
                 names.append(node.id)
         elif kind is ast.Call:
             assert isinstance(node, ast.Call)

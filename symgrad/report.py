@@ -21,9 +21,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import diagnose
-from .backprop import count_paths, local_partial, paths
+from .backprop import local_partial
 from .graph import leaves
 from .ops import CONST
+from .pathsum import count_paths, paths
 from .var import Var
 
 __all__ = ["diagnosis", "edge_text", "elide", "fmt", "fmt_point", "node_text", "path_text",

@@ -56,7 +56,6 @@ from typing import Any
 
 from . import diagnose
 from ._check import real
-from .backprop import count_paths
 from .errors import (
     DomainError,
     GradientMismatchError,
@@ -65,6 +64,7 @@ from .errors import (
 )
 from .finite import GradcheckReport, function_gradcheck, gradcheck, tolerances
 from .graph import check_var, leaf_named, leaves, nodes
+from .pathsum import count_paths
 from .report import (
     SHOW_PATHS,
     current_values,

@@ -342,13 +342,13 @@ def postorder(out: Var) -> list[Var]:
     gives the same list.  :func:`symgrad.nodes` is this, with its argument checked.
     """
     order: list[Var] = []
-    seen = {out}
+    seen = {out: None}  # a dict as an ordered set: membership, then seen[...] = None
     stack = [(out, iter(out.inputs))]
     while stack:
         node, children = stack[-1]
         for child in children:
             if child not in seen:
-                seen.add(child)
+                seen[child] = None
                 stack.append((child, iter(child.inputs)))
                 break
         else:

@@ -63,3 +63,17 @@ def test_mypy_is_clean():
     done = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "symgrad"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_required_dependency_is_used():
+    """A declared dependency earns its place: symgrad imports or runs it."""
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = [re.split(r"[<>=!~ \[]", d, maxsplit=1)[0] for d in deps]
+    source = "\n".join(p.read_text() for p in (ROOT / "symgrad").rglob("*.py"))
+    for name in names:
+        module = name.replace("-", "_")
+        used = (f"import {module}" in source or f"from {module}" in source
+                or f'"{name}"' in source)  # a program found through its distribution
+        assert used, f"{name} is declared in pyproject.toml but symgrad never uses it"

@@ -20,9 +20,10 @@ import pytest
 
 import symgrad
 from symgrad import Var
-from symgrad.backprop import grad, local_partial, paths
+from symgrad.backprop import grad, local_partial
 from symgrad.errors import InputError, RenderError
 from symgrad.ops import OPS
+from symgrad.pathsum import paths
 from symgrad.render import draw, quote, to_dot
 from symgrad.render.backends import render
 from symgrad.render.dot import HIGHLIGHT_COLOR, DotOptions

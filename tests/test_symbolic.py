@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import symgrad
 import symgrad.symbolic as symbolic
 from symgrad import Var
-from symgrad.backprop import count_paths, local_partial
+from symgrad.backprop import local_partial
 from symgrad.errors import (
     DomainError,
     InputError,
@@ -22,6 +22,7 @@ from symgrad.errors import (
 from symgrad.graph import leaves, nodes
 from symgrad.ops import OPS, Op
 from symgrad.parse import parse, parse_names
+from symgrad.pathsum import count_paths
 from symgrad.symbolic import (
     SYMPY,
     Gradient,

@@ -29,24 +29,24 @@ from typing import Any
 from .._check import choice, integer, real
 from ..errors import InputError
 from ..graph import scope
-from ..ops import OPS
+from ..ops import FUNCTIONS, Op
 from ..var import Var, apply
 
-__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
+__all__ = ["ACTIVATIONS", "DEFAULT_ACTIVATION", "MLP", "Layer", "Module", "Neuron"]
 
 
-def _activation(name: str) -> Callable[[Var], Var]:
-    op = OPS[name]
+def _activation(op: Op) -> Callable[[Var], Var]:
     return lambda v: apply(op, v)
 
 
-#: The activations a neuron can apply to its weighted sum.
+#: The activations a neuron can apply to its weighted sum: every function of the op
+#: table (``sigmoid``, ``tanh``, ``relu`` ...) and ``linear`` (none).
 ACTIVATIONS: dict[str, Callable[[Var], Var]] = {
-    "sigmoid": _activation("sigmoid"),
-    "tanh": _activation("tanh"),
-    "relu": _activation("relu"),
+    **{name: _activation(op) for name, op in FUNCTIONS.items() if op.public},
     "linear": lambda v: v,
 }
+#: The tutorial's activation, the default everywhere.
+DEFAULT_ACTIVATION = "sigmoid"
 
 Input = Var | int | float
 
@@ -152,7 +152,7 @@ class Neuron(Module):
     0.6225
     """
 
-    def __init__(self, n_inputs: int, activation: str = "sigmoid", *,
+    def __init__(self, n_inputs: int, activation: str = DEFAULT_ACTIVATION, *,
                  seed: int | None = None, rng: Random | None = None, name: str = "") -> None:
         self.n_inputs = _check_count(n_inputs, "a neuron's number of inputs")
         self.n_outputs = 1
@@ -190,7 +190,7 @@ class Layer(Module):
     3
     """
 
-    def __init__(self, n_inputs: int, n_outputs: int, activation: str = "sigmoid", *,
+    def __init__(self, n_inputs: int, n_outputs: int, activation: str = DEFAULT_ACTIVATION, *,
                  seed: int | None = None, rng: Random | None = None, name: str = "") -> None:
         self.n_inputs = _check_count(n_inputs, "a layer's number of inputs")
         self.n_outputs = _check_count(n_outputs, "a layer's number of neurons")
@@ -229,7 +229,7 @@ class MLP(Module):
     """
 
     def __init__(self, n_inputs: int, layer_sizes: Sequence[int],
-                 activation: str | Sequence[str] = "sigmoid", *,
+                 activation: str | Sequence[str] = DEFAULT_ACTIVATION, *,
                  seed: int | None = None, rng: Random | None = None) -> None:
         self.n_inputs = _check_count(n_inputs, "the number of inputs")
         if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Iterable):

@@ -26,9 +26,10 @@ from dataclasses import replace
 from typing import Literal
 
 from ..analysis import Analysis
-from ..backprop import count_text, local_partial
+from ..backprop import local_partial
 from ..errors import DomainError
 from ..ops import CONST
+from ..pathsum import count_text
 from ..var import Var
 from .labels import ARG_NAMES, fmt_number, op_caption, partial_formula
 from .options import CHOICES, DrawOptions

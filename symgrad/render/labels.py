@@ -29,7 +29,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from ..ops import OPS, Op
+from ..ops import OPS, Op, namespace
 
 __all__ = [
     "ARG_NAMES",
@@ -76,10 +76,23 @@ def _exact(value: float) -> Any:
     return sp.Float(value, 4)
 
 
+@lru_cache(maxsize=1)
+def _formulas() -> Any:
+    """The namespace formulas are written in: SymPy's, except that an op SymPy has no
+    single function for stays a named call (``σ(a)``, ``relu(a)``, ``step(a)``), as a
+    reader of the figure knows it, instead of SymPy's expansion of it."""
+    from ..symbolic import SYMPY
+
+    sp = _sympy()
+    opaque = {op.name: sp.Function(op.symbol) for op in OPS.values()
+              if op.primitive and op.function and callable(op.symbolic)}
+    return namespace(lambda op: opaque.get(op.name) or getattr(SYMPY, op.name),
+                     total=SYMPY.total)
+
+
 def _symbols(op: Op, consts: tuple[float | None, ...]) -> tuple[Any, Any]:
     """SymPy arguments (symbols, or exact constants) and the op's output in them."""
     sp = _sympy()
-    from ..symbolic import SYMPY
 
     args = tuple(
         sp.Symbol(ARG_NAMES[i]) if i >= len(consts) or consts[i] is None
@@ -88,7 +101,7 @@ def _symbols(op: Op, consts: tuple[float | None, ...]) -> tuple[Any, Any]:
     )
     # A function op's output stays opaque, so sigmoid's partial reads σ(a)·(1 − σ(a))
     # rather than SymPy's expansion of 1/(1 + exp(−a)).
-    out = sp.Function(op.symbol)(*args) if op.function else op.value(SYMPY, *args)
+    out = sp.Function(op.symbol)(*args) if op.function else op.value(_formulas(), *args)
     return args, out
 
 
@@ -105,16 +118,15 @@ def partial_formula(op: Op, i: int, consts: tuple[float | None, ...] = ()) -> st
     >>> partial_formula(OPS["tanh"], 0), partial_formula(OPS["sqrt"], 0)
     ('1 − tanh(a)²', '1/(2√a)')
     """
-    from ..symbolic import SYMPY
-
     sp = _sympy()
+    m = _formulas()
     args, out = _symbols(op, consts)
-    expr = sp.sympify(op.partials[i](SYMPY, out, *args))
+    expr = sp.sympify(op.partials[i](m, out, *args))
     if any(c is not None for c in consts) and expr.has(sp.I, sp.zoo, sp.nan, sp.oo):
         # A constant outside the formula's real domain (log(−2) = log 2 + iπ): keep the
         # general formula; the edge's number then says "undefined".
         args, out = _symbols(op, ())
-        expr = sp.sympify(op.partials[i](SYMPY, out, *args))
+        expr = sp.sympify(op.partials[i](m, out, *args))
     return format_expr(expr)
 
 
@@ -176,7 +188,7 @@ def _prec_of(expr: Any) -> int:
         return _MUL_PREC
     if expr.is_Number and expr.is_negative:
         return _ADD_PREC
-    if expr.is_Pow and expr.exp != sp.Rational(1, 2):
+    if expr.is_Pow and expr.args[1] != sp.Rational(1, 2):
         return _POW_PREC
     return _ATOM_PREC
 
@@ -265,8 +277,8 @@ def _fmt_mul(expr: Any) -> tuple[str, int]:
             if f.p != 1:
                 num.append(sp.Integer(f.p))
             den.append(sp.Integer(f.q))
-        elif f.is_Pow and f.exp.is_number and f.exp.is_negative:
-            den.append(f.base ** (-f.exp))
+        elif f.is_Pow and f.args[1].is_number and f.args[1].is_negative:
+            den.append(f.args[0] ** (-f.args[1]))
         else:
             num.append(f)
     sign = "−" if negative else ""
@@ -283,7 +295,7 @@ def _fmt_mul(expr: Any) -> tuple[str, int]:
 
 def _fmt_pow(expr: Any) -> tuple[str, int]:
     sp = _sympy()
-    base, exp = expr.base, expr.exp
+    base, exp = expr.args
     if exp == sp.Rational(1, 2):
         return "√" + _wrap(base, _ATOM_PREC), _ATOM_PREC
     if exp.is_number and exp.is_negative:

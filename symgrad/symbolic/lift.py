@@ -59,6 +59,11 @@ def _as_constant(n: sympy.Expr) -> Var:
         raise unsupported(n, f"{short(n)} is not a finite float")
     return constant(value)
 
+def _negative_power(e: sympy.Expr) -> bool:
+    power = e.args[1]
+    return bool(power.is_Number and power.is_extended_negative)
+
+
 def _plan(e: sympy.Expr, ordered: bool
           ) -> tuple[list[sympy.Expr], Callable[[list[Var]], Var]]:
     """The operands ``e`` is built from, and how to combine their graphs into ``e``'s.
@@ -83,7 +88,7 @@ def _plan(e: sympy.Expr, ordered: bool
                 acc = apply(sub if negative else add, acc, a)
             return acc
         return operands, combine_add
-    if e.is_Mul or (e.is_Pow and e.exp.is_Number and e.exp.is_extended_negative):
+    if e.is_Mul or (e.is_Pow and _negative_power(e)):
         factors = (list(e.as_ordered_factors() if ordered else e.args) if e.is_Mul
                    else [e])
         negative = False
@@ -100,8 +105,9 @@ def _plan(e: sympy.Expr, ordered: bool
                         den.append(sympy.Integer(f.q))
                 elif f != 1:
                     num.append(f)
-            elif f.is_Pow and f.exp.is_Number and f.exp.is_extended_negative:
-                den.append(f.base if f.exp == -1 else sympy.Pow(f.base, -f.exp))
+            elif f.is_Pow and _negative_power(f):
+                base, power = f.args
+                den.append(base if power == -1 else sympy.Pow(base, -power))
             else:
                 num.append(f)
         n_num = len(num)
@@ -147,10 +153,10 @@ def symbol_names(expr: sympy.Basic) -> list[str]:
         e = stack.pop()
         if e in seen:
             continue
-        seen.add(e)
+        seen |= {e}
         if e.is_Symbol:
             if e.name not in seen_names:
-                seen_names.add(e.name)
+                seen_names |= {e.name}
                 names.append(e.name)
         else:
             stack.extend(reversed(e.args))

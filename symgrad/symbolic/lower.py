@@ -17,10 +17,11 @@ from typing import Any
 
 import sympy
 
-from ..backprop import DEFAULT_PATH_LIMIT, adjoints, paths
+from ..backprop import adjoints
 from ..errors import InputError, UnsupportedError
 from ..graph import check_var, leaf_named, nodes
 from ..ops import CONST, namespace
+from ..pathsum import DEFAULT_PATH_LIMIT, paths
 from ..var import Var
 from .tidy import tidy as readable
 

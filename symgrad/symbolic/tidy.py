@@ -35,7 +35,7 @@ def functions_in(expr: sympy.Basic) -> set[type]:
     while stack:
         e = stack.pop()
         if isinstance(e, sympy.Function):
-            found.add(e.func)
+            found |= {e.func}
         stack.extend(e.args)
     return found
 

@@ -160,7 +160,8 @@ def verify(out: Var, wrt: Var | str | Sequence[Var | str] | None = None, *,
                                  f"{', '.join(str(v.name) for v in inputs)})")
             targets.append(t)
     expr = memo[out]
-    kinks = any(v.op is not None and v.op.name in ("relu", "step") for v in memo)
+    kinked = sorted({f"{v.op.name} at {', '.join(f'{k:g}' for k in v.op.kinks)}"
+                     for v in memo if v.op is not None and v.op.kinks})
     adj = symbolic_adjoints(out, memo)
     numeric = grad(out, targets) if targets else []
     values = {v.name: v.value for v in inputs if v.name}
@@ -192,9 +193,10 @@ def verify(out: Var, wrt: Var | str | Sequence[Var | str] | None = None, *,
         if not close(bp, fd, fd_rtol, fd_atol):
             problems.append(f"finite differences give {fd:.17g} but backprop gives "
                             f"{bp:.17g} (beyond fd_rtol={fd_rtol:g}, fd_atol={fd_atol:g})")
-        if problems and kinks:
-            problems.append("note: relu/step have a kink at 0, where backprop takes the "
-                            "derivative 0 and sympy.diff takes Heaviside(0) = 1/2")
+        if problems and kinked:
+            problems.append(f"note: the expression has kinks ({'; '.join(kinked)}), where "
+                            "backprop takes a one-sided derivative (the op table's) and "
+                            "sympy.diff may take another (Heaviside(0) = 1/2)")
         rows.append(VerificationRow(t.name or "?", t.value, bp, sym, sd, fd, tidy(raw), how,
                                     tuple(problems)))
     report = VerificationReport(expr, tuple(rows))
