@@ -342,23 +342,9 @@ def assert_close_to_finite_differences(
 ) -> GradcheckReport:
     """Assert that the gradient of a plain Python function matches finite differences.
 
-    The contract:
-
-    * ``point`` is one number, a sequence of numbers, or a mapping of names to numbers.
-      ``f`` is called as ``f(x)``, ``f(*point)`` or ``f(**point)`` accordingly, and
-      must return a real number (a :class:`~symgrad.Var` result counts by its value).
-    * ``grad=None``: ``f`` is called once more with :class:`~symgrad.Var` inputs in
-      place of the numbers, and backprop through what it builds is the gradient.  So
-      ``f`` must work on floats and on Vars alike: write it with arithmetic and
-      symgrad's functions (``symgrad.exp(x)``, ``symgrad.sigmoid(x)``, which take
-      numbers too), not ``math.exp`` or Var methods.
-    * ``grad`` a function: called like ``f``, it returns the gradient: one number for
-      one input, else a sequence of numbers in the order of ``point`` (or a mapping by
-      name for a mapping ``point``).
-    * Each coordinate is differenced with ``method`` (``"forward"``, ``"backward"``,
-      ``"central"`` or ``"richardson"``, the default) and step ``h`` (by default the
-      method's balanced step, :func:`symgrad.finite.default_step`), and passes when
-      ``|gradient − numeric| <= atol + rtol·|numeric|``.
+    The contract (how ``f``, ``point`` and ``grad`` are called, and when a coordinate
+    passes) is that of :func:`symgrad.finite.function_gradcheck`, which this runs: with
+    ``grad=None`` the gradient is backprop through ``f`` called on Vars.
 
     Returns the :class:`~symgrad.finite.GradcheckReport`; on a mismatch raises
     :class:`~symgrad.errors.GradientMismatchError` with its table.
