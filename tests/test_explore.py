@@ -22,7 +22,7 @@ from symgrad import Var, nn
 from symgrad.backprop import adjoints, local_partial
 from symgrad.errors import InputError, RenderError
 from symgrad.explore import MAX_NODES, Explorer, explore
-from symgrad.explore.data import drawn_nodes
+from symgrad.explore.data import PATH_LIST, drawn_nodes
 from symgrad.explore.page import safe_json
 from symgrad.forward import tangents
 from symgrad.render.labels import fmt_number
@@ -169,6 +169,32 @@ def test_constants_as_nodes() -> None:
     e = explore(out, constants="nodes")
     kinds = [n[0] for n in e.data["nodes"]]
     assert kinds.count("c") == 3 and e.svg.count("data-node=") == len(kinds)
+
+
+def test_too_many_paths_are_counted_not_listed() -> None:
+    x = Var(1.1, name="x")
+    y = x
+    for _ in range(6):
+        y = y * y  # 2**6 = 64 paths, more than PATH_LIST
+    e = explore(y, wrt="x")
+    (found,) = e.data["paths"]
+    assert found["count"] == "64" and found["list"] is None and found["sum"] is None
+    assert PATH_LIST < 64
+
+
+def test_undefined_local_derivative_ends_the_passes() -> None:
+    x, y = Var(2.0, name="x"), Var(3.0, name="y")
+    out = symgrad.sqrt(x - 2) + x * y  # d sqrt(a)/da is undefined at a = 0
+    e = explore(out, wrt="x")
+    reverse = e.data["reverse"]
+    assert "local derivative of sqrt" in reverse["error"]
+    assert len(reverse["steps"]) < len(e.data["nodes"])
+    fwd_x, fwd_y = e.data["forward"]
+    assert "sqrt" in fwd_x["error"] and fwd_x["steps"] == []
+    assert fwd_y["error"] is None and fwd_y["steps"][-1][1] == 2.0  # y never meets sqrt
+    assert "sqrt" in e.data["paths"][0]["error"]
+    undefined = [row for row in e.data["edges"] if row[2] >= 0 and row[3] is None]
+    assert len(undefined) == 1
 
 
 def test_refuses_more_than_max_nodes() -> None:
@@ -347,6 +373,52 @@ def test_browser_reverse_running_sums_step_by_step(browser: Any, tmp_path: Path)
             else:
                 assert abs(n["grad"] - math.fsum(terms)) <= 1e-12 * sum(map(abs, terms))
     assert browser.execute_script("return window.symgrad.step()") is False
+
+
+@pytestmark_browser
+@pytest.mark.parametrize("digits", [4, 2, 7])
+def test_browser_numbers_are_written_as_the_figure_writes_them(browser: Any, tmp_path: Path,
+                                                              digits: int) -> None:
+    ks = [1e-7, -2.5e-5, 0.000123456, 2 / 3, -1234.5678, 98765.4321, 1.5e20, -3.14159e-12,
+          7.0, 0.1 + 0.2, 123456789.0, -0.0999951]
+    xs = [Var(1.0, name=f"x{i}") for i in range(len(ks))]
+    out = xs[0] * ks[0]
+    for x, k in zip(xs[1:], ks[1:], strict=True):
+        out = out + x * k
+    drawn = drawn_nodes(symgrad.nodes(out), out)
+    load(browser, explore(out, digits=digits), tmp_path, "#pass=reverse&run")
+    texts = browser.execute_script(
+        "var o = {}; document.querySelectorAll('[data-ov]').forEach(function (t) {"
+        " o[t.getAttribute('data-ov')] = t.textContent; }); return o;")
+    for x, k in zip(xs, ks, strict=True):
+        assert texts[str(drawn.index(x))] == f"grad = {fmt_number(k, digits)}"
+
+
+@pytestmark_browser
+@pytest.mark.parametrize("case", ["leaf", "constant", "undefined", "nodes"])
+def test_browser_edge_cases_raise_no_script_error(browser: Any, tmp_path: Path,
+                                                  case: str) -> None:
+    x = Var(2.0, name="x")
+    if case == "leaf":
+        e = explore(x, wrt=x)
+    elif case == "constant":
+        e = explore(symgrad.constant(3.0))
+    elif case == "undefined":
+        e = explore(symgrad.sqrt(x - 2) + x, wrt="x")
+    else:
+        e = explore(chain()[0], constants="nodes", wrt="x")
+    browser.get_log("browser")
+    load(browser, e, tmp_path)
+    for name in ("values", "reverse", "forward"):
+        browser.execute_script(f"window.symgrad.pass('{name}'); window.symgrad.run();"
+                               "window.symgrad.back(); window.symgrad.step();")
+        s = state(browser)
+        assert s["step"] == s["steps"]
+        if case == "undefined" and name != "values":
+            status = browser.execute_script("return document.getElementById('sg-status')"
+                                            ".textContent")
+            assert "sqrt" in status
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
 @pytestmark_browser

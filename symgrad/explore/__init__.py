@@ -77,14 +77,32 @@ class Explorer:
                 ".save(path), inline in Jupyter>")
 
     def html(self) -> str:
-        """The page: one complete HTML5 document with everything inlined."""
+        """The page: one complete HTML5 document with everything inlined.
+
+        >>> from symgrad import Var
+        >>> x = Var(1.0, name="x")
+        >>> page = explore(x * x).html()
+        >>> page.startswith("<!DOCTYPE html>"), "https:" in page
+        (True, False)
+        """
         if self._html is None:
             self._html = render_page(svg=self.svg, data=self.data, title=self.title,
                                      inputs=self._inputs, selected=self.data["selected"])
         return self._html
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the page to ``path`` (UTF-8) and return the path written."""
+        """Write the page to ``path`` (UTF-8) and return the path written.
+
+        A path that cannot be written raises :class:`~symgrad.errors.InputError`.
+
+        >>> import tempfile, pathlib
+        >>> from symgrad import Var
+        >>> x = Var(1.0, name="x")
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     p = explore(x + 1).save(pathlib.Path(folder) / "page.html")
+        ...     p.stat().st_size > 10_000
+        True
+        """
         try:
             p = Path(path)
         except TypeError:

@@ -61,7 +61,17 @@ PATH_BUDGET = 30_000
 
 
 def drawn_nodes(order: list[Var], out: Var, constants: str = "inline") -> list[Var]:
-    """The nodes the figure draws, in the order of its ids ``n0, n1, ...``."""
+    """The nodes the figure draws, in the order of its ids ``n0, n1, ...``.
+
+    With ``constants="inline"`` (draw's default) constants are written into their ops
+    and not drawn, unless the output itself is one.
+
+    >>> from symgrad import Var, nodes
+    >>> x = Var(2.0, name="x")
+    >>> f = 3 * x
+    >>> len(nodes(f)), len(drawn_nodes(nodes(f), f)), len(drawn_nodes(nodes(f), f, "nodes"))
+    (3, 2, 3)
+    """
     inline = constants == "inline"
     return [v for v in order if not (inline and v.op is CONST and v is not out)]
 
@@ -77,7 +87,19 @@ def _node_row(v: Var, digits: int) -> list[Any]:
 
 def build(out: Var, *, selected: Var | None = None, output_name: str = "f",
           digits: int = 4, constants: str = "inline") -> dict[str, Any]:
-    """The page's data for the graph under ``out`` (see the module docstring)."""
+    """The page's data for the graph under ``out`` (see the module docstring).
+
+    ``selected`` is the input whose forward pass is stored first (and highlighted when
+    the page opens).  A local derivative that is undefined ends the reverse pass (and
+    that input's forward pass) at the node where it is needed, with the engine's
+    :class:`~symgrad.errors.DomainError` message as the pass's ``error``.
+
+    >>> from symgrad import Var, sqrt
+    >>> x = Var(2.0, name="x")
+    >>> d = build(sqrt(x - 2) + x)                 # d sqrt(a)/da is undefined at a = 0
+    >>> len(d["reverse"]["steps"]), d["reverse"]["error"][:34]
+    (1, 'a local derivative of sqrt(0.0) is')
+    """
     order = nodes(out)
     drawn = drawn_nodes(order, out, constants)
     idx = {v: k for k, v in enumerate(drawn)}
@@ -152,7 +174,7 @@ def _reverse(out: Var, order: list[Var], idx: dict[Var, int],
                 continue
             number = local[(v, i)]
             if number is None:
-                return {"steps": steps, "error": why[(v, i)], "at": idx[v]}
+                return {"steps": steps, "error": why[(v, i)]}
             c = number * g
             old = adj.get(a)
             adj[a] = new = c if old is None else old + c

@@ -35,6 +35,9 @@ def safe_json(data: Any) -> str:
 
     ``<``, ``>`` and ``&`` become ``\\u003c``-style escapes (so ``</script>`` cannot
     end the element), as do U+2028 and U+2029.  NaN and infinities are refused.
+
+    >>> print(safe_json({"name": "</script>", "n": [1.5, None]}))
+    {"name":"\\u003c/script\\u003e","n":[1.5,null]}
     """
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return text.translate(_JSON_ESCAPES)
@@ -42,7 +45,11 @@ def safe_json(data: Any) -> str:
 
 @cache
 def asset(name: str) -> str:
-    """The text of a file shipped in this package (``explorer.js``, ``explorer.css``)."""
+    """The text of a file shipped in this package (``explorer.js``, ``explorer.css``).
+
+    >>> asset("explorer.css").startswith("/* symgrad explorer")
+    True
+    """
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
@@ -56,6 +63,11 @@ def render_page(*, svg: str, data: dict[str, Any], title: str,
 
     ``inputs`` lists ``(node index, name)`` for the input chooser, ``selected`` the
     position in it that starts selected (``-1``: none).
+
+    >>> page = render_page(svg="<svg></svg>", data={"a": 1}, title="f = <1>",
+    ...                    inputs=[(0, "x<y")], selected=0)
+    >>> "<title>f = &lt;1&gt;</title>" in page, '<option value="0" selected>x&lt;y</option>' in page
+    (True, True)
     """
     e = html.escape
     options = ['<option value="-1">(none)</option>'] + [
@@ -93,14 +105,15 @@ def render_page(*, svg: str, data: dict[str, Any], title: str,
 <label class="sg-speed">Speed
 <input type="range" id="sg-speed" min="0" max="100" value="45"></label>
 <span id="sg-counter" class="sg-counter"></span>
+<span class="sg-group sg-zoom" aria-label="Zoom">Zoom
+<button type="button" id="sg-zoom-out" title="Zoom out">−</button>
+<button type="button" id="sg-zoom-fit" title="Fit the width">fit</button>
+<button type="button" id="sg-zoom-in" title="Zoom in">+</button></span>
 </div>
 <p id="sg-status" class="sg-status" aria-live="polite"></p>
 </header>
 <main class="sg-main">
 <section class="sg-graph-pane" aria-label="The computation graph">
-<div class="sg-zoom"><button type="button" id="sg-zoom-out" title="Zoom out">−</button><button
- type="button" id="sg-zoom-fit" title="Fit the width">fit</button><button type="button"
- id="sg-zoom-in" title="Zoom in">+</button></div>
 <div id="sg-graph" class="sg-graph">
 {svg}
 </div>

@@ -116,12 +116,12 @@ function symgradPanels(c) {
       return "The forward pass for " + x + " is not stored in this page (to keep it small); " +
         "call symgrad.explore(out, wrt=\"" + x + "\") to include it.";
     }
-    if (i === 0) return intro(x);
+    var err = S.pass === "values" ? null : S.pass === "reverse" ? D.reverse.error : c.fwd().error;
+    if (i === 0) return intro(x) + (err && !st.length ? " It cannot start: " + err : "");
     var s = st[i - 1], text = "Step " + i + " of " + st.length + ": ";
     if (S.pass === "values") return text + valuesStep(s);
     text += S.pass === "reverse" ? reverseStep(s) : forwardStep(s, x);
     if (i === st.length) {
-      var err = S.pass === "reverse" ? D.reverse.error : c.fwd().error;
       if (err) text += " The pass stops here: " + err;
       else if (S.pass === "reverse") {
         text += " Done: one reverse pass gave the derivative of " + F +
@@ -191,7 +191,7 @@ function symgradPanels(c) {
       "the local derivatives along it (from the output down) and their product:"));
     var ol = el("ol", "sg-pathlist");
     P.list.forEach(function (p) {
-      var li = el("li"), names = [caption(EDGES[p[0][0]][0])];
+      var li = el("li"), names = [caption(p[0].length ? EDGES[p[0][0]][0] : OUT)];
       p[0].forEach(function (j) { names.push(caption(EDGES[j][2])); });
       li.appendChild(el("div", "sg-route", names.join(" \u2192 ")));
       li.appendChild(el("div", "sg-factors", p[0].map(function (j) {
