@@ -22,9 +22,11 @@ from symgrad import Var, nn
 from symgrad.backprop import adjoints, local_partial
 from symgrad.errors import InputError, RenderError
 from symgrad.explore import MAX_NODES, Explorer, explore
+from symgrad.explore import data as explore_data
 from symgrad.explore.data import PATH_LIST, drawn_nodes
 from symgrad.explore.page import safe_json
 from symgrad.forward import tangents
+from symgrad.graph import leaf_named
 from symgrad.render.labels import fmt_number
 
 HOSTILE = "</script><script>window.pwned=1</script>"
@@ -260,6 +262,19 @@ def wide_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Var]:
     return path, out
 
 
+def test_dense_graph_page_size() -> None:
+    """An MLP loss near the node limit: every input reaches most of the graph, so only
+    some forward passes fit in the page, the selected one first."""
+    loss = nn.loss_graph(nn.MLP(2, [13, 12, 1], seed=0), nn.XOR)
+    e = explore(loss, wrt="layer2.neuron0.b")
+    size = len(e.html().encode("utf-8"))
+    stored = [k for k, f in enumerate(e.data["forward"]) if f is not None]
+    print(f"\n{len(e.data['nodes'])} drawn nodes, {len(stored)} of {len(e.data['forward'])} "
+          f"forward passes stored: page {size / 1e6:.2f} MB")
+    assert size < 3_000_000 and e.data["selected"] in stored
+    assert 0 < len(stored) < len(e.data["forward"])
+
+
 def test_wide_graph_page_size(wide_page: tuple[Path, Var]) -> None:
     path, out = wide_page
     n = len(drawn_nodes(symgrad.nodes(out), out))
@@ -395,11 +410,15 @@ def test_browser_numbers_are_written_as_the_figure_writes_them(browser: Any, tmp
 
 
 @pytestmark_browser
-@pytest.mark.parametrize("case", ["leaf", "constant", "undefined", "nodes"])
-def test_browser_edge_cases_raise_no_script_error(browser: Any, tmp_path: Path,
-                                                  case: str) -> None:
+@pytest.mark.parametrize("case", ["leaf", "constant", "undefined", "nodes", "omitted"])
+def test_browser_edge_cases_raise_no_script_error(browser: Any, tmp_path: Path, case: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     x = Var(2.0, name="x")
-    if case == "leaf":
+    if case == "omitted":  # room for one forward pass only: y's is left out
+        monkeypatch.setattr(explore_data, "FORWARD_BUDGET", 1)
+        e = explore(x * Var(3.0, name="y"), wrt="x")
+        assert e.data["forward"][1] is None
+    elif case == "leaf":
         e = explore(x, wrt=x)
     elif case == "constant":
         e = explore(symgrad.constant(3.0))
@@ -418,6 +437,12 @@ def test_browser_edge_cases_raise_no_script_error(browser: Any, tmp_path: Path,
             status = browser.execute_script("return document.getElementById('sg-status')"
                                             ".textContent")
             assert "sqrt" in status
+    if case == "omitted":
+        browser.execute_script("window.symgrad.select('y')")
+        status = browser.execute_script("return document.getElementById('sg-status')"
+                                        ".textContent")
+        assert "not stored in this page" in status and 'wrt="y"' in status
+        assert state(browser)["steps"] == 0
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
@@ -425,7 +450,7 @@ def test_browser_edge_cases_raise_no_script_error(browser: Any, tmp_path: Path,
 def test_browser_forward_pass(browser: Any, tmp_path: Path) -> None:
     out = shared()
     drawn = drawn_nodes(symgrad.nodes(out), out)
-    y = symgrad.graph.leaf_named("y", drawn)
+    y = leaf_named("y", drawn)
     load(browser, explore(out, wrt="x"), tmp_path)
     browser.execute_script("window.symgrad.pass('forward'); window.symgrad.select('y');"
                            "window.symgrad.run();")

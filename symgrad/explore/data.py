@@ -53,11 +53,11 @@ __all__ = ["FORWARD_BUDGET", "MAX_NODES", "PATH_BUDGET", "PATH_LIST", "build", "
 MAX_NODES = 2_000
 #: Forward passes are stored for the inputs, selected one first, until their edge entries
 #: reach this many; the others say how to get theirs (``explore(out, wrt=...)``).
-FORWARD_BUDGET = 40_000
+FORWARD_BUDGET = 20_000
 #: At most this many paths are listed per input; above it only their count is shown.
 PATH_LIST = 24
 #: Path edges stored over all inputs, at most.
-PATH_BUDGET = 30_000
+PATH_BUDGET = 20_000
 
 
 def drawn_nodes(order: list[Var], out: Var, constants: str = "inline") -> list[Var]:
