@@ -332,10 +332,10 @@ def state(driver: Any) -> dict[str, Any]:
     return driver.execute_script("return window.symgrad.state()")  # type: ignore[no-any-return]
 
 
-pytestmark_browser = pytest.mark.needs_chromium
+needs_chromium = pytest.mark.needs_chromium
 
 
-@pytestmark_browser
+@needs_chromium
 @pytest.mark.parametrize("make", [lambda: chain()[0], shared, xor_loss],
                          ids=["chain", "shared", "xor"])
 def test_browser_reverse_pass_grads(browser: Any, tmp_path: Path, make: Any) -> None:
@@ -361,7 +361,7 @@ def test_browser_reverse_pass_grads(browser: Any, tmp_path: Path, make: Any) -> 
         assert text.startswith(f"grad = {fmt_number(adj[drawn[int(k)]])}"), text
 
 
-@pytestmark_browser
+@needs_chromium
 def test_browser_reverse_running_sums_step_by_step(browser: Any, tmp_path: Path) -> None:
     """After each step every node shows the sum of the contributions received so far,
     recomputed here from the engine's adjoints and local partials."""
@@ -390,7 +390,7 @@ def test_browser_reverse_running_sums_step_by_step(browser: Any, tmp_path: Path)
     assert browser.execute_script("return window.symgrad.step()") is False
 
 
-@pytestmark_browser
+@needs_chromium
 @pytest.mark.parametrize("digits", [4, 2, 7])
 def test_browser_numbers_are_written_as_the_figure_writes_them(browser: Any, tmp_path: Path,
                                                               digits: int) -> None:
@@ -409,7 +409,7 @@ def test_browser_numbers_are_written_as_the_figure_writes_them(browser: Any, tmp
         assert texts[str(drawn.index(x))] == f"grad = {fmt_number(k, digits)}"
 
 
-@pytestmark_browser
+@needs_chromium
 @pytest.mark.parametrize("case", ["leaf", "constant", "undefined", "nodes", "omitted"])
 def test_browser_edge_cases_raise_no_script_error(browser: Any, tmp_path: Path, case: str,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
@@ -446,7 +446,7 @@ def test_browser_edge_cases_raise_no_script_error(browser: Any, tmp_path: Path, 
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
-@pytestmark_browser
+@needs_chromium
 def test_browser_forward_pass(browser: Any, tmp_path: Path) -> None:
     out = shared()
     drawn = drawn_nodes(symgrad.nodes(out), out)
@@ -464,7 +464,7 @@ def test_browser_forward_pass(browser: Any, tmp_path: Path) -> None:
     assert [p["product"] for p in s["paths"]] == [p.product for p in symgrad.paths(out, y)]
 
 
-@pytestmark_browser
+@needs_chromium
 @pytest.mark.parametrize("name", ["values", "reverse", "forward"])
 def test_browser_step_then_back_restores_the_state(browser: Any, tmp_path: Path,
                                                    name: str) -> None:
@@ -483,7 +483,7 @@ def test_browser_step_then_back_restores_the_state(browser: Any, tmp_path: Path,
     assert browser.execute_script(f"return {js}.back()") is False
 
 
-@pytestmark_browser
+@needs_chromium
 def test_browser_url_fragment(browser: Any, tmp_path: Path) -> None:
     out, x = chain()
     load(browser, explore(out), tmp_path, "#pass=reverse&select=x&run")
@@ -493,7 +493,7 @@ def test_browser_url_fragment(browser: Any, tmp_path: Path) -> None:
     assert [p["factors"] for p in s["paths"]] == [list(p.factors) for p in symgrad.paths(out, x)]
 
 
-@pytestmark_browser
+@needs_chromium
 def test_browser_hostile_name_does_not_run(browser: Any, tmp_path: Path) -> None:
     x, y = Var(2.0, name=HOSTILE), Var(3.0, name="y")
     load(browser, explore(x * y + x, wrt=HOSTILE), tmp_path, "#pass=reverse&run")
@@ -508,7 +508,7 @@ def test_browser_hostile_name_does_not_run(browser: Any, tmp_path: Path) -> None
     assert shown[0] == HOSTILE and shown[1] == HOSTILE and HOSTILE in shown[2]
 
 
-@pytestmark_browser
+@needs_chromium
 def test_browser_makes_no_network_request(browser: Any, tmp_path: Path) -> None:
     out, _ = chain()
     browser.get_log("performance")  # drop what earlier pages logged
@@ -522,7 +522,7 @@ def test_browser_makes_no_network_request(browser: Any, tmp_path: Path) -> None:
     assert requested and all(u.split("#")[0] == url for u in requested), requested
 
 
-@pytestmark_browser
+@needs_chromium
 def test_browser_click_and_keyboard(browser: Any, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -552,7 +552,7 @@ def test_browser_click_and_keyboard(browser: Any, tmp_path: Path) -> None:
     assert errors == []
 
 
-@pytestmark_browser
+@needs_chromium
 def test_browser_step_time_on_2000_nodes(browser: Any, wide_page: tuple[Path, Var],
                                          watchdog: Any, tmp_path: Path) -> None:
     path, _ = wide_page
@@ -572,7 +572,7 @@ def test_browser_step_time_on_2000_nodes(browser: Any, wide_page: tuple[Path, Va
     assert s["step"] == s["steps"] and close(s["nodes"][-1]["grad"], 1.0)
 
 
-@pytestmark_browser
+@needs_chromium
 def test_browser_screenshots(browser: Any, tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     out, _ = chain()

@@ -32,6 +32,8 @@ function symgradFigure(c) {
     if (S.pass === "values" || v === null || c.isConst(k)) return "";
     if (S.pass === "forward" && !c.reach[k]) return "";
     var t = c.terms[k];
+    // A compact figure is packed tight: just the number there (the panels say the rest).
+    if (D.compact && S.current.nodes.indexOf(k) < 0) return fmt(v) + (c.done[k] ? "" : "\u2026");
     var s = (S.pass === "reverse" ? "grad" : "\u2202/\u2202" + c.inputName[S.sel]) + " = " + fmt(v);
     if (S.pass === "reverse" && k === OUT && c.done[k]) return s + " (seed)";
     if (t.length > 1) s += " = " + c.sumText(t);
@@ -49,14 +51,24 @@ function symgradFigure(c) {
     var label = nodeLabel(k);
     if (!label && !nodeText[k]) return;
     var t = overlay(nodeText, k, function (t) {
-      var b = nodeBox[k] || (nodeBox[k] = g.getBBox());
-      t.setAttribute("x", b.x + b.width / 2);
-      t.setAttribute("y", b.y - 3);
       t.setAttribute("class", "sg-ov-node");
       t.setAttribute("data-ov", k);
     });
+    var top = !!label && S.current.nodes.indexOf(k) >= 0;
+    if (t.getAttribute("data-top") !== String(top)) place(t, k, top);
     t.textContent = label;
     t.classList.toggle("sg-ov-done", c.done[k]);
+    t.classList.toggle("sg-ov-top", top);
+    if (top) layer.appendChild(t);  // the current node's numbers go on top of the rest
+  }
+  function place(t, k, top) {
+    // Above the node; in a compact figure, where nodes sit tight and the current step's
+    // edges carry their own numbers, the current node's long label goes to its right.
+    var b = nodeBox[k] || (nodeBox[k] = nodeEl[k].getBBox()), side = top && D.compact;
+    t.setAttribute("x", side ? b.x + b.width + 3 : b.x + b.width / 2);
+    t.setAttribute("y", side ? b.y + b.height / 2 + 2.5 : b.y - 3);
+    t.setAttribute("text-anchor", side ? "start" : "middle");
+    t.setAttribute("data-top", String(top));
   }
   function edgeLabel(j) {  // "local × upstream = contribution" on the current step's edges
     if (S.pass === "values" || S.current.edges.indexOf(j) < 0) return "";
@@ -81,9 +93,10 @@ function symgradFigure(c) {
       var p = g.querySelector("path"), pt = p.getPointAtLength(p.getTotalLength() / 2);
       t.setAttribute("x", pt.x);
       t.setAttribute("y", pt.y + (D.compact ? -2 : 14));
-      t.setAttribute("class", "sg-ov-edge");
+      t.setAttribute("class", "sg-ov-edge sg-ov-top");
     });
     t.textContent = label;
+    if (label) layer.appendChild(t);  // the current step's numbers go on top of the rest
   }
   function drawAll() {
     // Read every box first, then write: one layout instead of one per node.
