@@ -23,6 +23,7 @@ names appear only in comments, with every unprintable character replaced by ``?`
 from __future__ import annotations
 
 import builtins
+import itertools
 import keyword
 import math
 import numbers
@@ -40,7 +41,7 @@ __all__ = ["CHUNK", "SOURCE", "Compiled", "Source", "compile", "numpy_namespace"
 #: Statements per generated function.  Longer code is split into ``part0, part1, ...``
 #: sharing a list ``s`` of slots: CPython compiles one huge function slowly and with a
 #: lot of memory (300,000 lines: 4 s and 1 GB here).
-CHUNK = 4000
+CHUNK = 20000
 _OK_GROUP = 8  # values summed per ``ok`` line
 _ADD, _MUL, _NEG, _POW, _ATOM = range(5)  # Python's precedence levels, loosest first
 _RESERVED = re.compile(r"[vg]\d+|part\d+|ok|s|value_and_grad")
@@ -57,7 +58,7 @@ class Source:
     >>> (a - (b + 1)).text, (-a * b).text, ((a * b) ** 2).text, (2 * (a - b)).text
     ('v0 - (v1 + 1)', '-v0 * v1', '(v0 * v1) ** 2', '2 * (v0 - v1)')
     >>> (0 * a).text, (a * 1).text, (_literal(3.0) - 1).text
-    ('0', 'v0', '2.0')
+    ('0.0', 'v0', '2.0')
     """
 
     __slots__ = ("num", "prec", "refs", "text")
@@ -96,11 +97,16 @@ def _literal(x: float) -> Source:
     return Source(text, _NEG if text.startswith("-") else _ATOM, (), x)
 
 
+def _plain(x: object) -> bool:
+    """A number that can be written as a literal: a finite float or a modest int."""
+    return (type(x) is float and math.isfinite(x)) or (type(x) is int and abs(x) <= 2**53)
+
+
 def _as_source(x: object) -> Source:
     if isinstance(x, Source):
         return x
-    if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x):
-        return _literal(x)
+    if _plain(x):
+        return _literal(x)  # type: ignore[arg-type]
     raise TypeError(f"cannot write {x!r} as code")
 
 
@@ -122,15 +128,15 @@ def _binary(sym: str, left: object, right: object) -> Source:
             r = _FOLD[sym](x, y)
         except (ArithmeticError, ValueError):
             r = None
-        if isinstance(r, (int, float)) and math.isfinite(r):
-            return _literal(r)
+        if _plain(r):
+            return _literal(r)  # type: ignore[arg-type]
     # Exact simplifications.  ``0 * e`` drops e only when e is a bare name or number,
     # so no computation that could fail is skipped.
     if sym == "*" and (x == 1 or y == 1):
         return b if x == 1 else a
     if sym == "*" and ((x == 0 and _BARE.fullmatch(b.text)) or
                        (y == 0 and _BARE.fullmatch(a.text))):
-        return _literal(0)
+        return _literal(0.0)
     if (sym in "+-" and y == 0) or (sym == "/" and y == 1):
         return a
     if sym in "+-" and x == 0:
@@ -184,6 +190,26 @@ class _Stmt(NamedTuple):
     comment: str
 
 
+_PROBES = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)
+
+
+def _hides(op: Op) -> tuple[bool, ...]:
+    """Per argument, whether ``op`` can give a finite value from an inf or nan there
+    (1/inf = 0): the values going in there are checked, found by probing the rule once."""
+    found = []
+    for i in range(op.arity):
+        hide = False
+        for bad in (math.inf, -math.inf, math.nan):
+            for other in itertools.product(_PROBES, repeat=op.arity - 1):
+                try:
+                    r = op.value(FLOAT, *other[:i], bad, *other[i:])
+                except (ArithmeticError, ValueError, TypeError):
+                    continue
+                hide = hide or r - r == 0.0
+        found.append(hide)
+    return tuple(found)
+
+
 def _rule(op: Op, rule: Callable[..., Any], *args: Any) -> Source:
     try:
         return _as_source(rule(SOURCE, *args))
@@ -229,28 +255,50 @@ def compile(out: Var, wrt: Var | str | Iterable[Var | str] | None = None) -> Com
     ok = 2 * n  # slots: values v0..v(n-1), derivatives g0..g(n-1), then ok
     labels = {v: _clean(str(v.name), 24) for v in inputs}
 
+    known: dict[Var, Source] = {}  # nodes whose value is a number or another node's
+
     def arg(v: Var, shown: bool = False) -> Source:
         if v.op is CONST:
             return _literal(v.value)
+        if v in known:
+            return known[v]
         return Source(labels[v] if shown and v in labels else f"v{slot[v]}", _ATOM, (slot[v],))
 
     stmts = [_Stmt(-1, "", "", (), "forward pass: one line per operation")]
     plan: list[tuple[Op, tuple[int | float, ...]]] = []
+    hides: dict[int, tuple[bool, ...]] = {}
+    group: list[int] = []
+    checked: set[int] = set()
+
+    def check(last: bool = False) -> None:  # ok sums the values an op could hide
+        if group and (last or len(group) >= _OK_GROUP):
+            more = ok in checked
+            stmts.append(_Stmt(ok, "+=" if more else "=", " + ".join(f"v{i}" for i in group),
+                               (*group, *[ok] * more), "" if more else
+                               "the values an op could hide if inf or nan (1/inf = 0)"))
+            checked.update((ok, *group))
+            group.clear()
+
     for v in ops:
         op, k = v.op, slot[v]
         assert op is not None
         expr = _rule(op, op.value, *[arg(a) for a in v.inputs])
         shown = _rule(op, op.value, *[arg(a, True) for a in v.inputs]).text
-        stmts.append(_Stmt(k, "=", expr.text, tuple(sorted(expr.refs)), f"{op.symbol} : {shown}"))
+        if expr.num is not None or (_BARE.fullmatch(expr.text) and expr.text[0] == "v"):
+            known[v] = expr  # (v * 1.0 is v, v * 0.0 is 0.0): no line of code
+            stmts.append(_Stmt(-1, "", "", (), f"v{k} is {expr.text}, known while building; "
+                                               f"{op.symbol} : {shown}"))
+        else:
+            stmts.append(_Stmt(k, "=", expr.text, tuple(sorted(expr.refs)),
+                               f"{op.symbol} : {shown}"))
         plan.append((op, tuple(a.value if a.op is CONST else slot[a] for a in v.inputs)))
-        if (k - first) % _OK_GROUP == _OK_GROUP - 1 or k == n - 1:  # the finiteness check
-            start = first + (k - first) // _OK_GROUP * _OK_GROUP
-            group, more = range(start, k + 1), start > first
-            stmts.append(_Stmt(ok, "+=" if more else "=", " + ".join(f"v{i}" for i in group),
-                               (*group, ok) if more else tuple(group),
-                               "" if more else "inf or nan in any value makes ok non-finite"))
-    if not ops:
-        stmts.append(_Stmt(ok, "=", "0.0", (), "no operations"))
+        hide = hides.get(id(op)) or hides.setdefault(id(op), _hides(op))
+        group += [j for a, h in zip(v.inputs, hide, strict=True) if h for j in arg(a).refs
+                  if j >= first and j not in checked and j not in group]
+        check()
+    check(last=True)
+    if ok not in checked:
+        stmts.append(_Stmt(ok, "=", "0.0", (), "no op could hide an inf or nan"))
 
     # The reverse pass, in reversed(nodes(out)) order, on the edges that lead to a target.
     reaches, wanted = set(), set(targets)
@@ -259,6 +307,7 @@ def compile(out: Var, wrt: Var | str | Iterable[Var | str] | None = None) -> Com
             reaches.add(v)
     stmts.append(_Stmt(-1, "", "", (), "reverse pass: one line per edge; g_k = ∂(output)/∂(v_k)"))
     have: set[int] = set()
+    alias: dict[int, int] = {}  # g_j is g_alias[j]: the one path so far passed on a 1
     edges: list[tuple[int, int]] = []  # (plan index, argument position)
     if out in reaches:
         stmts.append(_Stmt(n + slot[out], "=", "1.0", (), "∂(output)/∂(output) = 1"))
@@ -267,15 +316,15 @@ def compile(out: Var, wrt: Var | str | Iterable[Var | str] | None = None) -> Com
         op, k = v.op, slot[v]
         if v not in reaches or op is None:
             continue
-        if k not in have:
-            stmts.append(_Stmt(-1, "", "", (), f"v{k}: every local derivative into it is 0"))
-            continue
+        if k not in have:  # still evaluate its local derivatives, as the engine does
+            stmts.append(_Stmt(n + k, "=", "0.0", (), "every local derivative into it is 0"))
+            have.add(k)
         args = [arg(a) for a in v.inputs]
         for i, a in enumerate(v.inputs):
             if a.op is CONST or a not in reaches:
                 continue
             j = slot[a]
-            local = _rule(op, op.partials[i], Source(f"v{k}", _ATOM, (k,)), *args)
+            local = _rule(op, op.partials[i], arg(v), *args)
             c = local.num
             along = (f"∂({op.symbol})/∂{'abcdefgh'[i]}{'' if c is None else f' = {c!r}'} along "
                      f"v{k} → v{j}" + (f" ({labels[a]})" if a in labels else ""))
@@ -283,17 +332,28 @@ def compile(out: Var, wrt: Var | str | Iterable[Var | str] | None = None) -> Com
                 stmts.append(_Stmt(-1, "", "", (), f"{along}: no term"))
                 continue
             edges.append((k - first, i))
-            mode = "=" if j not in have else "-=" if c == -1 else "+="
-            text = (f"g{k}" if c == 1 or mode == "-=" else f"-g{k}" if c == -1
-                    else f"g{k} * {_wrap(local, _MUL + 1)}")
-            reads = (n + k, *sorted(local.refs), *((n + j,) if mode != "=" else ()))
-            stmts.append(_Stmt(n + j, mode, text, reads, along))
+            r = alias.get(k, k)  # g_k may be another node's g, passed on by a 1
+            term = (f"g{r}" if c in (1, -1) else f"g{r} * {_wrap(local, _MUL + 1)}",
+                    (n + r, *sorted(local.refs)))
+            if j not in have and c == 1:
+                alias[j] = r
+                stmts.append(_Stmt(-1, "", "", (), f"g{j} is g{r}: {along}"))
+            elif j not in have:
+                stmts.append(_Stmt(n + j, "=", f"-{term[0]}" if c == -1 else term[0], term[1],
+                                   along))
+            elif j in alias:  # a second term: g_j becomes a variable of its own
+                m = alias.pop(j)
+                stmts.append(_Stmt(n + j, "=", f"g{m} {'-' if c == -1 else '+'} {term[0]}",
+                                   (n + m, *term[1]), along))
+            else:
+                stmts.append(_Stmt(n + j, "-=" if c == -1 else "+=", term[0],
+                                   (*term[1], n + j), along))
             have.add(j)
     for t in targets:
         if slot[t] not in have:
             stmts.append(_Stmt(n + slot[t], "=", "0.0", (), f"{labels[t]}: no path to the output"))
-    value = repr(out.value) if out.op is CONST else f"v{slot[out]}"
-    grads = [n + slot[t] for t in targets]
+    value = arg(out).text
+    grads = [n + alias.get(slot[t], slot[t]) for t in targets]
     pieces, packed = _write(stmts, n, names, value, grads)
     return Compiled(pieces, packed, names, [str(t.name) for t in targets], plan, edges, 2 * n + 1)
 
@@ -330,11 +390,12 @@ def _write(stmts: list[_Stmt], n: int, names: list[str], value: str,
         for s in part:
             loads.update((r, None) for r in s.reads if r not in here)
             here.add(s.target)
-        stores = sorted(t for t in here if last.get(t, -1) >= start + CHUNK)
+        stores = sorted(t for t in here if last.get(t, -1) >= start + len(part))
         pieces.append("\n".join([f"def part{p}(s):",
                                  *[f"    {_name(r, n)} = s[{r}]" for r in loads],
                                  *[_line(s, n) for s in part],
-                                 *[f"    s[{t}] = {_name(t, n)}" for t in stores]]) + "\n")
+                                 *[f"    s[{t}] = {_name(t, n)}" for t in stores],
+                                 *["    pass"] * (here == {-1} and not loads)]) + "\n")
         calls.append(f"    part{p}(s)")
     value = f"s[{value[1:]}]" if value[0] == "v" else value
     pieces.append("\n".join(["def value_and_grad(s):", "    # s: a slot for every value, "
@@ -410,8 +471,8 @@ class Compiled:
     >>> print(c.source)
     def value_and_grad(v0, v1):
     ...
-        g0 = g2 * (2.0 * pow(v0, 1.0))  # ∂(^)/∂a along v2 → v0 (x)
-        return v5, (g0, g1), ok
+        g0 = g3 * (2.0 * pow(v0, 1.0))  # ∂(^)/∂a along v2 → v0 (x)
+        return v5, (g0, g5), ok
 
     Inputs outside an op's domain raise :class:`~symgrad.errors.DomainError` naming
     the op, as the engine does; no infinity or NaN is ever returned.
@@ -461,14 +522,18 @@ class Compiled:
         return values
 
     def __call__(self, *args: float, **values: float) -> tuple[float, dict[str, float]]:
-        xs = [_scalar(v, k) for v, k in zip(self._gather(args, values), self.inputs, strict=True)]
+        xs = self._gather(args, values)
+        total = sum(xs) if set(map(type, xs)) <= {float} else math.nan  # the fast check
+        if total - total != 0.0:
+            xs = [_scalar(v, k) for v, k in zip(xs, self.inputs, strict=True)]
         try:
             value, grads, ok = (self._fn(xs + [0.0] * (self._slots - len(xs))) if self._packed
                                 else self._fn(*xs))
         except (ArithmeticError, ValueError) as exc:
             raise self._diagnose(xs, grads=()) or DomainError(
                 f"the compiled code raised {type(exc).__name__}: {exc}") from None
-        if ok - ok != 0.0 or not all(map(math.isfinite, grads)):
+        total = ok + value + sum(grads)
+        if total - total != 0.0:
             err = self._diagnose(xs, grads)
             if err is not None:  # else finite values merely summed past the float range
                 raise err
