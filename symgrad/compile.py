@@ -354,6 +354,19 @@ def compile(out: Var, wrt: Var | str | Iterable[Var | str] | None = None) -> Com
             stmts.append(_Stmt(n + slot[t], "=", "0.0", (), f"{labels[t]}: no path to the output"))
     value = arg(out).text
     grads = [n + alias.get(slot[t], slot[t]) for t in targets]
+    # A derivative no later line reads (every local derivative below it is 0) is checked
+    # too: NumPy gives inf or nan where Python floats raise, and nothing would show it.
+    wrote: dict[int, int] = {}
+    read: dict[int, int] = {}
+    for idx, st in enumerate(stmts):
+        wrote[st.target] = idx
+        read.update((r, idx) for r in st.reads if r != st.target)
+    dead = [t - n for t, idx in wrote.items()
+            if n <= t < 2 * n and idx > read.get(t, -1) and t not in grads]
+    for i in range(0, len(dead), _OK_GROUP):
+        stmts.append(_Stmt(ok, "+=", " + ".join(f"g{g}" for g in dead[i:i + _OK_GROUP]),
+                           (ok, *[n + g for g in dead[i:i + _OK_GROUP]]),
+                           "derivatives no line uses: checked as well"))
     pieces, packed = _write(stmts, n, names, value, grads)
     return Compiled(pieces, packed, names, [str(t.name) for t in targets], plan, edges, 2 * n + 1)
 
@@ -457,9 +470,11 @@ class Compiled:
     ``(value, {name: derivative})`` for the ``wrt`` inputs; :meth:`batch` does the same
     for arrays of points with NumPy.  ``source`` is the code: the forward pass, one line
     per operation, then the reverse pass, one line per edge, each commented with the
-    op's symbol and the edge it serves.  A local derivative known while building is
-    written out (``g4 = g5`` for a 1, ``-g5`` for a −1); an edge whose local derivative
-    is 0 leaves only a comment.
+    op's symbol and the edge it serves.  Constants are written in place as ``repr`` of
+    their float.  Known local derivatives are simplified: along a 1 the derivative is
+    passed on by name (``# g4 is g5``, no code), a −1 subtracts, and a 0 leaves only a
+    comment; a node whose value is known while building (``w * 0.0``) gets a comment
+    instead of a line.
 
     >>> from symgrad import Var
     >>> x, y = Var(2.0, name="x"), Var(1.0, name="y")

@@ -410,6 +410,28 @@ def test_batch_equals_calls_for_every_op(name):
             assert grads[v.name][k] == pytest.approx(grad[v.name], rel=1e-12, abs=1e-300)
 
 
+@given(dags())
+def test_random_dags_batch_equals_calls(dag):
+    """Three points at once equal three calls, or both raise.  NumPy's exp, log, sin ...
+    may differ from math's in the last bit, which a random DAG can amplify; hence 1e-9."""
+    np = pytest.importorskip("numpy")
+    out = dag[0]
+    leaves = symgrad.leaves(out)
+    c = compile(out)
+    points = [[v.value * s for v in leaves] for s in (1.0, 0.9, 1.1)]
+    try:
+        expected = [c(*p) for p in points]
+    except DomainError:
+        with pytest.raises(DomainError):
+            c.batch(*[np.array(column) for column in zip(*points, strict=True)])
+        return
+    values, grads = c.batch(*[np.array(column) for column in zip(*points, strict=True)])
+    for k, (value, grad) in enumerate(expected):
+        assert values[k] == pytest.approx(value, rel=1e-9, abs=1e-12)
+        for name, g in grad.items():
+            assert grads[name][k] == pytest.approx(g, rel=1e-9, abs=1e-12)
+
+
 def test_batch_of_an_mlp_broadcasts_scalars():
     np = pytest.importorskip("numpy")
     net = nn.MLP(2, [4, 4, 1], activation=["tanh", "relu", "sigmoid"], seed=3)
