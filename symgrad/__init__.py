@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from . import errors
 from .backprop import backward, grad, zero_grad
+from .compile import Compiled, compile  # eager: the function must shadow the submodule
 from .errors import SymgradError
 from .finite import gradcheck, numeric_grad
+from .forward import tangents
 from .graph import evaluate, leaves, nodes, scope
 from .parse import parse  # eager: a lazy attribute would be shadowed by the submodule
 from .pathsum import Path, count_paths, paths
@@ -43,8 +45,10 @@ _LAZY = {
     "verify": "symgrad.symbolic",
     "draw": "symgrad.render",
     "Diagram": "symgrad.render",
+    "explore": "symgrad.explorer",
+    "Explorer": "symgrad.explorer",
 }
-_SUBMODULES = {"nn", "testing", "symbolic", "render", "cli", "tutorial"}
+_SUBMODULES = {"nn", "testing", "symbolic", "render", "cli", "tutorial", "explorer"}
 
 
 def __getattr__(name: str) -> object:
@@ -60,5 +64,6 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "Var", "constant", *sorted(FUNCTIONS), "leaves", "nodes", "evaluate", "scope",
     "backward", "zero_grad", "grad", "Path", "paths", "count_paths", "numeric_grad",
-    "gradcheck", "parse", "errors", "SymgradError", *_LAZY,
+    "gradcheck", "parse", "errors", "SymgradError", "tangents", "compile", "Compiled",
+    *_LAZY,
 ]

@@ -25,12 +25,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
+from ._check import choice
 from .errors import DomainError, InputError
-from .graph import check_var, nodes
+from .forward import forward_grad
+from .graph import check_var, nodes, partial_error
 from .ops import CONST, FLOAT
-from .var import VARS, Var, constant, domain_error, postorder
+from .var import VARS, Var, constant, postorder
 
-__all__ = ["adjoints", "backward", "grad", "local_partial", "reaches_input", "zero_grad"]
+__all__ = ["adjoints", "backward", "grad", "reaches_input", "zero_grad"]
 
 def adjoints(
     out: Var,
@@ -85,7 +87,7 @@ def adjoints(
             except (ArithmeticError, ValueError) as exc:
                 if not reaches_input(a):
                     continue
-                raise _partial_error(node, exc) from None
+                raise partial_error(node, exc) from None
             old = get(a)
             if local == 0:  # nothing flows along this edge; exact, and spares SymPy a Mul
                 if old is None:
@@ -176,28 +178,6 @@ def reaches_input(v: Var) -> bool:
     return False
 
 
-def _partial_error(node: Var, exc: object) -> DomainError:
-    err = str(domain_error(node.op, node.inputs, exc))  # type: ignore[arg-type]
-    return DomainError(f"a local derivative of {err}")
-
-
-def local_partial(node: Var, i: int) -> float:
-    """The number d node / d node.inputs[i] at the current values (an edge's label).
-
-    >>> from symgrad import Var
-    >>> x = Var(3.0, name="x")
-    >>> local_partial(x**2, 0)
-    6.0
-    """
-    op = node.op
-    if op is None or op is CONST:
-        raise InputError(f"{node!r} is not an op node; only op nodes have local partials")
-    try:
-        return float(op.partials[i](FLOAT, node.value, *[a.value for a in node.inputs]))
-    except (ArithmeticError, ValueError) as exc:
-        raise _partial_error(node, exc) from None
-
-
 def backward(out: Var) -> None:
     """Add d out / d node to ``node.grad`` for every node under ``out``.
 
@@ -231,18 +211,22 @@ Var.zero_grad = zero_grad  # type: ignore[method-assign,assignment]
 
 
 @overload
-def grad(out: Var, wrt: Var, *, create_graph: bool = False) -> Any: ...
+def grad(out: Var, wrt: Var, *, create_graph: bool = False, mode: str = "reverse") -> Any: ...
 @overload
-def grad(out: Var, wrt: Sequence[Var], *, create_graph: bool = False) -> list[Any]: ...
+def grad(out: Var, wrt: Sequence[Var], *, create_graph: bool = False,
+         mode: str = "reverse") -> list[Any]: ...
 
 
-def grad(out: Var, wrt: Var | Sequence[Var], *, create_graph: bool = False) -> Any:
+def grad(out: Var, wrt: Var | Sequence[Var], *, create_graph: bool = False,
+         mode: str = "reverse") -> Any:
     """d out / d wrt, without touching any ``.grad``.
 
     ``wrt`` is a Var or a sequence of Vars (then a list is returned).  A Var the
     output does not depend on has derivative 0.  With ``create_graph=True`` each
     derivative is itself a :class:`Var` graph of the inputs, so it can be
-    differentiated again.
+    differentiated again.  ``mode="forward"`` gets the same numbers (to rounding) by
+    forward mode: one sweep per Var in ``wrt`` (:func:`symgrad.forward.forward_grad`)
+    instead of one reverse pass for all of them.
 
     >>> from symgrad import Var
     >>> x = Var(2.0, name="x")
@@ -251,8 +235,15 @@ def grad(out: Var, wrt: Var | Sequence[Var], *, create_graph: bool = False) -> A
     12.0
     >>> grad(grad(f, x, create_graph=True), x)     # 6x
     12.0
+    >>> grad(f, x, mode="forward")
+    12.0
     """
     check_var(out)
+    choice("mode", mode, ("reverse", "forward"), keyword=True)
+    if mode == "forward":
+        if create_graph:
+            raise InputError("create_graph=True needs mode='reverse'")
+        return forward_grad(out, wrt)
     many = not isinstance(wrt, Var)
     targets = [check_var(t, "each wrt") for t in (wrt if many else [wrt])]  # type: ignore[union-attr]
     if create_graph:

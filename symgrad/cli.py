@@ -6,6 +6,7 @@
     symgrad diff   "(x**2 + 3)**2 + y" --wrt x [--raw | --latex]
     symgrad paths  "(x**2 + 3)**2 + x" --wrt x --at x=2 [-o paths.svg]
     symgrad check  "(x**2 + 3)**2 + y" --at x=2,y=1
+    symgrad explore "(x**2 + 3)**2 + y" --at x=2,y=1 [--wrt x] -o page.html
     symgrad train  xor --method backprop|finite-difference [--steps --lr --seed --plot loss.png]
 
 Every command is a thin face over the library: it parses the text safely
@@ -90,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="also draw the highlighted figure")
     p.set_defaults(run=_paths)
 
+    p = sub.add_parser("explore", help="write an interactive page that steps through backprop",
+                       description="Write one self-contained HTML page (it works offline) "
+                       "that steps through the values, backprop and forward mode.")
+    expression(p, "the input values")
+    p.add_argument("--wrt", metavar="NAME", help="the input selected when the page opens")
+    p.add_argument("-o", "--output", metavar="FILE.html", required=True,
+                   help="where to write the page")
+    p.set_defaults(run=_explore)
+
     p = sub.add_parser("check", help="backprop vs symbolic vs sympy.diff vs finite differences",
                        description="Verify every partial derivative four ways; exit 1 when "
                        "they disagree.")
@@ -99,10 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a neuron or an MLP on AND or XOR",
                        description="The tutorial: predictions before, training by backprop or "
                        "by finite differences, predictions after.")
-    from .nn import FD_METHODS, TASKS
+    from .nn import FD_METHODS, METHODS, TASKS
 
     p.add_argument("task", choices=sorted(TASKS))
-    p.add_argument("--method", choices=["backprop", "finite-difference", "both"],
+    p.add_argument("--method", choices=[*METHODS, "both"],
                    default="backprop", help="how the gradient is computed (both: train two "
                    "copies of the same network and compare their cost)")
     p.add_argument("--fd", choices=sorted(FD_METHODS), default="central",
@@ -222,6 +232,15 @@ def _describe(path) -> str:  # type: ignore[no-untyped-def]
             text += f" (argument {position + 1})"
         steps.append(text)
     return " ← ".join(steps)
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from .explorer import explore
+
+    out = _graph(args)
+    explore(out, wrt=_leaf(out, args.wrt) if args.wrt else None).save(args.output)
+    print(f"wrote {args.output}")
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -29,10 +29,10 @@ import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from .backprop import grad, local_partial
+from .backprop import grad
 from .errors import DomainError, SymgradError
 from .finite import difference
-from .graph import evaluate, leaves, nodes
+from .graph import evaluate, leaves, local_partial, nodes
 from .ops import CONST
 from .pathsum import paths
 from .var import Var

@@ -25,21 +25,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, overload
 
-from .backprop import local_partial
 from .errors import DomainError
-from .graph import check_var, nodes
+from .graph import check_var, local_partial, nodes
 from .ops import CONST
 from .var import Var
 
 __all__ = ["forward_grad", "tangents"]
 
 
-def tangents(out: Var, wrt: Var) -> dict[Var, float]:
+def tangents(out: Var, wrt: Var, order: list[Var] | None = None) -> dict[Var, float]:
     """d node / d ``wrt`` for every node of the graph under ``out``, in one forward sweep.
 
     The sweep visits :func:`symgrad.graph.nodes` in order (inputs first) and sets each
     op node's tangent to the sum over its inputs of the local partial (the op table's
-    rule, as :func:`symgrad.backprop.local_partial` evaluates it) times the input's
+    rule, as :func:`symgrad.graph.local_partial` evaluates it) times the input's
     tangent.  Conventions:
 
     - ``wrt`` gets tangent 1; every other input and every constant gets 0.
@@ -55,7 +54,8 @@ def tangents(out: Var, wrt: Var) -> dict[Var, float]:
 
     A partial that is undefined or not finite on an edge that carries a tangent
     raises :class:`~symgrad.errors.DomainError` naming the op and its arguments, as
-    reverse mode does.  Iterative: any depth is fine.
+    reverse mode does.  Iterative: any depth is fine.  Pass ``order``
+    (:func:`symgrad.nodes` of ``out``) when sweeping one graph for many inputs.
 
     >>> from symgrad import Var
     >>> x = Var(3.0, name="x")
@@ -69,7 +69,7 @@ def tangents(out: Var, wrt: Var) -> dict[Var, float]:
     check_var(wrt, "wrt")
     tan: dict[Var, float] = {}
     seed_ok = wrt.op is not CONST
-    for node in nodes(out):
+    for node in nodes(out) if order is None else order:
         op = node.op
         if node is wrt and seed_ok:
             tan[node] = 1.0
@@ -126,4 +126,5 @@ def forward_grad(out: Var, wrt: Var | Sequence[Var]) -> Any:
     if isinstance(wrt, str | bytes) or not isinstance(wrt, Sequence):
         check_var(wrt, "wrt")  # raises: a Var or a sequence of Vars, nothing else
     targets = [check_var(t, "each wrt") for t in wrt]
-    return [tangents(out, t)[out] for t in targets]
+    order = nodes(out)
+    return [tangents(out, t, order)[out] for t in targets]

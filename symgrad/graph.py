@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .errors import DomainError, InputError
-from .ops import CONST
-from .var import Var, current_scope, forward, postorder, scope
+from .ops import CONST, FLOAT
+from .var import Var, current_scope, domain_error, forward, postorder, scope
 
 __all__ = ["check_var", "constants", "consumer_counts", "consumers", "current_scope",
-           "evaluate", "leaf_named", "leaves", "nodes", "scope"]
+           "evaluate", "leaf_named", "leaves", "local_partial", "nodes", "partial_error",
+           "scope"]
 
 
 def check_var(x: object, what: str = "the output") -> Var:
@@ -145,3 +146,25 @@ def evaluate(out: Var, order: Iterable[Var] | None = None) -> float:
             node.value = old
         raise
     return out.value
+
+
+def partial_error(node: Var, exc: object) -> DomainError:
+    err = str(domain_error(node.op, node.inputs, exc))  # type: ignore[arg-type]
+    return DomainError(f"a local derivative of {err}")
+
+
+def local_partial(node: Var, i: int) -> float:
+    """The number d node / d node.inputs[i] at the current values (an edge's label).
+
+    >>> from symgrad import Var
+    >>> x = Var(3.0, name="x")
+    >>> local_partial(x**2, 0)
+    6.0
+    """
+    op = node.op
+    if op is None or op is CONST:
+        raise InputError(f"{node!r} is not an op node; only op nodes have local partials")
+    try:
+        return float(op.partials[i](FLOAT, node.value, *[a.value for a in node.inputs]))
+    except (ArithmeticError, ValueError) as exc:
+        raise partial_error(node, exc) from None

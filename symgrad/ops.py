@@ -70,6 +70,9 @@ class Op:
     symbolic: str | Callable[[Any], Callable[..., Any]] | None = None
     #: How to find this op in a SymPy expression; default: a call of ``symbolic``.
     lift: Lift | None = None
+    #: The op's primitive on NumPy arrays, ``numpy -> function``, where NumPy's function
+    #: of the same name is not it (``Compiled.batch``).
+    array: Callable[[Any], Callable[..., Any]] | None = None
     #: Points where the derivative is undefined (the rules take a one-sided value).
     kinks: tuple[float, ...] = ()
     #: ``caption(texts, consts)``: a figure's caption when it differs from the default
@@ -176,6 +179,13 @@ def _pow_base(m: Any, out: Any, a: Any, b: Any) -> Any:
     return 0 * a if isinstance(b, (int, float)) and b == 0 else b * m.pow(a, b - 1)
 
 
+def _array_sigmoid(np: Any) -> Callable[[Any], Any]:
+    def sigmoid(a: Any) -> Any:  # exp of -|a| only, so it never overflows
+        e = np.exp(-np.abs(a))
+        return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return sigmoid
+
+
 def _sqrt_lift(e: Any, s: Any) -> Sequence[Any] | None:
     return (e.base,) if e.is_Pow and e.exp == s.S.Half else None
 
@@ -204,6 +214,7 @@ _table = [
        operator="/", domain=((-3, 3), (0.5, 3)), requires="a nonzero divisor"),
     Op("pow", "^", partials=(_pow_base, lambda m, out, a, b: out * m.log(a)),
        numeric=math.pow, operator="**", symbolic=lambda s: lambda a, b: a**b,
+       array=lambda np: np.power,
        caption=_power_caption, domain=((0.2, 3), (-2, 2)),
        requires="a positive base for a non-integer exponent, a nonzero base for a negative "
                 "one, and a positive base to differentiate by the exponent"),
@@ -220,9 +231,11 @@ _table = [
     Op("tanh", "tanh", partials=(lambda m, out, a: 1 - out**2,), numeric=math.tanh,
        domain=((-3, 3),)),
     Op("sigmoid", "σ", partials=(lambda m, out, a: out * (1 - out),), numeric=_sigmoid,
-       symbolic=lambda s: lambda a: 1 / (1 + s.exp(-a)), domain=((-5, 5),)),
+       symbolic=lambda s: lambda a: 1 / (1 + s.exp(-a)), array=_array_sigmoid,
+       domain=((-5, 5),)),
     Op("relu", "relu", partials=(lambda m, out, a: m.step(a),), numeric=_relu,
        symbolic=lambda s: lambda a: s.Max(0, a), lift=_relu_lift, kinks=(0.0,),
+       array=lambda np: lambda a: np.where(a > 0.0, a, 0.0),
        domain=((-3, 3),)),
     Op("sqrt", "√", partials=(lambda m, out, a: 1 / (2 * out),), numeric=math.sqrt,
        lift=_sqrt_lift, domain=((0.1, 5),),
@@ -230,7 +243,8 @@ _table = [
     # The derivative of relu.  Its own derivative is zero wherever it is defined.
     Op("step", "step", partials=(_zero,), numeric=_step,
        symbolic=lambda s: lambda a: s.Heaviside(a, 0), lift=_step_lift, kinks=(0.0,),
-       domain=((-3, 3),), public=False),
+       array=lambda np: lambda a: np.where(a > 0.0, 1.0, 0.0), domain=((-3, 3),),
+       public=False),
 ]
 
 # The engine's loops are unrolled for one and two arguments.

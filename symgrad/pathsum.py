@@ -17,9 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .backprop import local_partial
 from .errors import InputError, PathLimitError
-from .graph import check_var, nodes
+from .graph import check_var, local_partial, nodes
 from .var import Var
 
 __all__ = ["DEFAULT_PATH_LIMIT", "Path", "count_paths", "count_text", "path_counts", "paths"]

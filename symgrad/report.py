@@ -21,8 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import diagnose
-from .backprop import local_partial
-from .graph import leaves
+from .graph import leaves, local_partial
 from .ops import CONST
 from .pathsum import count_paths, paths
 from .var import Var

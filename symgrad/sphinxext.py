@@ -33,6 +33,9 @@ options of :func:`symgrad.draw`):
 ``:constants:``    ``inline`` (default) or ``nodes``
 ``:digits:``       significant digits of the numbers shown (default 4)
 ``:output:``       the name the output node and legend use (default ``f``)
+``:interactive:``  (flag) in HTML builds, the explorer (:func:`symgrad.explore`): step
+                   through the values, backprop and forward mode; other builders
+                   (LaTeX/PDF) get the static figure
 ``:caption:``      a caption; the figure becomes a numbered-able ``figure``
 ``:alt:``          alternative text (default: "computation graph of <expression>")
 ``:align:``        ``left``, ``center`` or ``right``
@@ -66,6 +69,7 @@ from typing import Any, ClassVar
 from docutils import nodes
 from docutils.nodes import Node
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
@@ -223,6 +227,7 @@ class SymgradGraph(SphinxDirective):
         "constants": _choice_of("constants"),
         "digits": _digits,
         "output": directives.unchanged_required,
+        "interactive": directives.flag,
         **FIGURE_OPTIONS,
     }
 
@@ -230,10 +235,28 @@ class SymgradGraph(SphinxDirective):
         expression = " ".join(self.arguments[0].split())
         try:
             uri = self._render(expression)
+            page = self._explorer(expression) if "interactive" in self.options else None
         except SymgradError as exc:
             raise self.error(f"symgrad-graph {expression!r}: {exc}") from None
         alt = self.options.get("alt") or f"computation graph of {expression}"
-        return image_nodes(self, uri, alt, self.options, classes=("symgrad-graph",))
+        figure = image_nodes(self, uri, alt, self.options, classes=("symgrad-graph",))
+        if page is None:
+            return figure
+        # HTML builds get the explorer; every other builder (LaTeX, PDF...) the figure.
+        live = addnodes.only(expr="html")
+        live += nodes.raw("", page, format="html")
+        still = addnodes.only(expr="not html")
+        still.extend(figure)
+        return [live, still]
+
+    def _explorer(self, expression: str) -> str:
+        """The explorer of the expression, as an iframe for the HTML page."""
+        from .explorer import explore
+        from .parse import parse, parse_values
+
+        out = parse(expression, **parse_values(self.options.get("at", "")))
+        return explore(out, wrt=self.options.get("wrt"), output_name=self.options.get(
+            "output", "f"), digits=self.options.get("digits", 4))._repr_html_()
 
     def _formats(self) -> list[str]:
         configured = self.config.symgrad_graph_formats

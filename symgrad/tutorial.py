@@ -21,7 +21,7 @@ from typing import Any
 from ._check import choice, integer, real
 from .backprop import zero_grad
 from .errors import InputError, SymgradError
-from .nn import METHODS, MLP, TASKS, Module, Neuron, learned, loss_graph, train
+from .nn import MLP, TASKS, Module, Neuron, learned, loss_graph, train
 from .nn.train import check_method, check_settings
 
 __all__ = ["DemoResult", "ProgressBar", "Run", "demo", "describe", "plot_losses"]
@@ -235,7 +235,7 @@ def demo(task: str, *, method: str = "backprop", hidden: int | None = None,
     task = choice("task", task.lower() if isinstance(task, str) else task, TASKS)
     if method != "both":
         check_method(method)
-    methods = list(METHODS) if method == "both" else [method]
+    methods = ["backprop", "finite-difference"] if method == "both" else [method]
     if hidden is None:
         hidden = 2 if task == "xor" else 0
     integer(hidden, "hidden", low=0)

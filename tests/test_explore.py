@@ -6,11 +6,8 @@ import html
 import itertools
 import json
 import math
-import os
 import re
-import shutil
 import statistics
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -19,14 +16,16 @@ import pytest
 
 import symgrad
 from symgrad import Var, nn
-from symgrad.backprop import adjoints, local_partial
+from symgrad.backprop import adjoints
 from symgrad.errors import InputError, RenderError
-from symgrad.explore import MAX_NODES, Explorer, explore
-from symgrad.explore import data as explore_data
-from symgrad.explore.data import PATH_LIST, drawn_nodes
-from symgrad.explore.page import safe_json
+from symgrad.explorer import MAX_NODES, Explorer, explore
+from symgrad.explorer import data as explore_data
+from symgrad.explorer.browser import missing as browser_missing
+from symgrad.explorer.browser import start as start_browser
+from symgrad.explorer.data import PATH_LIST, drawn_nodes
+from symgrad.explorer.page import safe_json
 from symgrad.forward import tangents
-from symgrad.graph import leaf_named
+from symgrad.graph import leaf_named, local_partial
 from symgrad.render.labels import fmt_number
 
 HOSTILE = "</script><script>window.pwned=1</script>"
@@ -286,27 +285,10 @@ def test_wide_graph_page_size(wide_page: tuple[Path, Var]) -> None:
 # -- the page in a real browser -----------------------------------------------------------
 
 def _browser_or_skip() -> Any:
-    if shutil.which("chromium") is None and not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("needs a headless Chromium (Debian: apt-get install chromium)")
-    if shutil.which("chromedriver") is None and not os.path.exists("/usr/bin/chromedriver"):
-        pytest.skip("needs chromedriver (Debian: apt-get install chromium-driver)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        pytest.skip("needs selenium (pip install selenium)")
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--window-size=1400,900"):
-        options.add_argument(arg)
-    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='symgrad-chrome-')}")
-    if os.path.exists("/usr/bin/chromium"):
-        options.binary_location = "/usr/bin/chromium"
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    service = (Service("/usr/bin/chromedriver") if os.path.exists("/usr/bin/chromedriver")
-               else Service())
-    return webdriver.Chrome(options=options, service=service)
+    problem = browser_missing()
+    if problem:
+        pytest.skip(problem)
+    return start_browser(log_network=True)
 
 
 @pytest.fixture(scope="module")

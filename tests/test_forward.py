@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 
 import symgrad
 from symgrad import Var
-from symgrad.backprop import local_partial
 from symgrad.errors import DomainError, InputError
 from symgrad.forward import forward_grad, tangents
-from symgrad.graph import nodes
+from symgrad.graph import local_partial, nodes
 from symgrad.ops import CONST, OPS
 from symgrad.var import apply, constant
 

@@ -182,10 +182,11 @@ def test_the_hidden_layer_learns_xor_the_same_way_by_both_methods():
         runs[method] = (nn.train(net, nn.XOR, method, progress=False), net)
         assert nn.learned(net, nn.XOR, tolerance=0.1)
         assert runs[method][0][-1] < 0.01
-    (h1, n1), (h2, n2) = runs.values()
-    assert h1 == pytest.approx(h2, rel=1e-6, abs=1e-9)
-    assert [p.value for p in n1.parameters()] == pytest.approx(
-        [p.value for p in n2.parameters()], rel=1e-6)
+    (h1, n1), *others = runs.values()
+    for h2, n2 in others:
+        assert h1 == pytest.approx(h2, rel=1e-6, abs=1e-9)
+        assert [p.value for p in n1.parameters()] == pytest.approx(
+            [p.value for p in n2.parameters()], rel=1e-6)
 
 
 def _xor_sweep(method):
@@ -331,7 +332,7 @@ GOOD = nn.AND
     ({"steps": 2.5}, r"steps must be a positive integer"),
     ({"steps": True}, r"steps must be a positive integer"),
     ({"method": "adam"}, r"unknown training method: 'adam' \(must be one of 'backprop', "
-                         r"'finite-difference'\)"),
+                         r"'finite-difference', 'compiled'\)"),
     ({"fd": "backward"}, r"unknown finite-difference formula"),
     ({"h": -0.1}, r"step h must be a positive finite number"),
     ({"h": 0}, r"step h must be a positive"),
@@ -444,3 +445,21 @@ def test_and_example_draws_the_loss_graph(tmp_path):
     assert r.returncode == 0, r.stderr
     dot = out.read_text()
     assert dot.lstrip().startswith("digraph") and "w0" in dot and "loss" in dot
+
+
+def test_compiled_training_follows_backprop_step_for_step():
+    histories = {}
+    for method in ("backprop", "compiled"):
+        net = nn.MLP(2, [3, 1], seed=4)
+        histories[method] = nn.train(net, nn.XOR, method=method, steps=300)
+        histories[method + " params"] = [p.value for p in net.parameters()]
+        histories[method + " graph"] = nn.loss_graph(net, nn.XOR).value
+    assert len(histories["compiled"]) == 301
+    assert histories["compiled"] == pytest.approx(histories["backprop"], rel=1e-12, abs=1e-15)
+    assert histories["compiled params"] == pytest.approx(histories["backprop params"],
+                                                         rel=1e-12)
+    assert histories["compiled"][-1] == pytest.approx(histories["compiled graph"], rel=1e-12)
+    net = nn.MLP(2, [2, 1], seed=1)
+    loss = nn.loss_graph(net, nn.XOR)
+    assert nn.gradient(loss, net.parameters(), "compiled") == pytest.approx(
+        nn.gradient(loss, net.parameters()), rel=1e-12)

@@ -20,8 +20,9 @@ import pytest
 
 import symgrad
 from symgrad import Var
-from symgrad.backprop import grad, local_partial
+from symgrad.backprop import grad
 from symgrad.errors import InputError, RenderError
+from symgrad.graph import local_partial
 from symgrad.ops import OPS
 from symgrad.pathsum import paths
 from symgrad.render import draw, quote, to_dot
@@ -95,7 +96,7 @@ def test_tutorial_edges_say_the_right_value_and_derivative() -> None:
 
 
 def test_edge_numbers_are_the_engines_local_partials() -> None:
-    """Every edge's number is backprop.local_partial of that edge, in a random-ish graph."""
+    """Every edge's number is graph.local_partial of that edge, in a random-ish graph."""
     x, y = Var(0.7, name="x"), Var(1.3, name="y")
     out = ((x * y).sin() + (x / y).exp() - (y ** x).log() + x.tanh() * y.sigmoid()).sqrt()
     src = to_dot(out, DotOptions(show="number", digits=12))

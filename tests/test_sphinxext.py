@@ -234,3 +234,30 @@ def test_setup_declares_parallel_safety():
                     "parallel_write_safe": True}
     assert set(app.directives) == {"symgrad-graph"}
     assert app.config == {"symgrad_graph_formats": None, "symgrad_graph_png_dpi": 144}
+
+
+INTERACTIVE = """\
+Explore
+=======
+
+.. symgrad-graph:: (x**2 + 3)**2 + x
+   :at: x=2
+   :wrt: x
+   :interactive:
+   :caption: Step through backprop.
+"""
+
+
+def test_interactive_is_the_explorer_in_html_and_the_figure_in_latex(tmp_path):
+    src = project(tmp_path, {"index.rst": INTERACTIVE})
+    done = build(src, tmp_path / "html")
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")
+    assert '<iframe srcdoc="' in page and "symgrad-data" in page
+    assert 'sandbox="allow-scripts"' in page
+    assert "<img" not in page                      # the explorer, not the static figure
+    latex = build(src, tmp_path / "latex", "latex")
+    assert latex.returncode == 0, latex.stderr
+    tex = next((tmp_path / "latex").glob("*.tex")).read_text(encoding="utf-8")
+    assert "includegraphics" in tex and "Step through backprop." in tex
+    assert "iframe" not in tex

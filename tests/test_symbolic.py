@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 import symgrad
 import symgrad.symbolic as symbolic
 from symgrad import Var
-from symgrad.backprop import local_partial
 from symgrad.errors import (
     DomainError,
     InputError,
@@ -19,7 +18,7 @@ from symgrad.errors import (
     UnsupportedError,
     VerificationError,
 )
-from symgrad.graph import leaves, nodes
+from symgrad.graph import leaves, local_partial, nodes
 from symgrad.ops import OPS, Op
 from symgrad.parse import parse, parse_names
 from symgrad.pathsum import count_paths

@@ -5,6 +5,8 @@
   (twice for central differences).  The cost grows with the number of parameters.
 * ``method="backprop"``: one reverse pass over the same graph gives every derivative
   at once, for a small constant multiple of one evaluation (see ``bench/training.py``).
+* ``method="compiled"``: the same reverse pass, generated once as straight-line Python
+  (:func:`symgrad.compile`) and called each step: the fastest, same numbers to 1e-12.
 
 Both give the same numbers (to about 1e-8 relative), so both learn the same way:
 
@@ -24,6 +26,7 @@ from typing import Any
 
 from .._check import choice, integer, number
 from ..backprop import grad
+from ..compile import compile
 from ..errors import DomainError, InputError
 from ..finite import numeric_gradients
 from ..graph import evaluate, nodes
@@ -35,7 +38,7 @@ __all__ = ["FD_METHODS", "METHODS", "check_method", "check_settings", "gradient"
            "loss_graph", "train"]
 
 #: How :func:`train` gets the gradient.
-METHODS = ("backprop", "finite-difference")
+METHODS = ("backprop", "finite-difference", "compiled")
 
 #: The finite-difference formulas :func:`train` offers (see :mod:`symgrad.finite`).
 FD_METHODS = ("central", "forward")
@@ -128,6 +131,9 @@ def gradient(loss: Var, params: Sequence[Var], method: str = "backprop", *,
     evaluate(loss, order)
     if method == "backprop":
         return grad(loss, params)  # type: ignore[no-any-return]
+    if method == "compiled":  # compiled afresh: train() compiles once for all its steps
+        _, grads = compile(loss, wrt=params)(**{str(p.name): p.value for p in params})
+        return [grads[str(p.name)] for p in params]  # type: ignore[index]
     return numeric_gradients(loss, params, h=h, method=fd, order=order)
 
 
@@ -181,18 +187,29 @@ def train(model: Module, data: Data, method: str = "backprop", *, lr: float = 1.
     order = nodes(L)
     history = [L.value]
     step = 0
+    compiled = compile(L, wrt=params) if method == "compiled" else None
     try:
+        # One call of compiled code gives the loss and the gradient at the same point.
+        latest = compiled(**{str(p.name): p.value for p in params}) if compiled else None
         while step < steps and not (target_loss is not None and history[-1] <= target_loss):
-            if method == "backprop":
+            if latest is not None:
+                grads = [latest[1][str(p.name)] for p in params]  # type: ignore[index]
+            elif method == "backprop":
                 grads = grad(L, params)
             else:
                 grads = numeric_gradients(L, params, h=h, method=fd, order=order)
             for p, g in zip(params, grads, strict=True):
                 p.value -= lr * g
-            history.append(evaluate(L, order))
+            if compiled is None:
+                history.append(evaluate(L, order))
+            else:
+                latest = compiled(**{str(p.name): p.value for p in params})
+                history.append(latest[0])
             step += 1
             if report is not None:
                 report(step, history[-1])
+        if compiled is not None:
+            evaluate(L, order)  # the graph's values follow the parameters, as the others do
     except DomainError as exc:
         raise DomainError(f"training diverged at step {step + 1} (lr={lr}): {exc}; "
                           "try a smaller lr") from None

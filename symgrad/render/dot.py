@@ -26,8 +26,8 @@ from dataclasses import replace
 from typing import Literal
 
 from ..analysis import Analysis
-from ..backprop import local_partial
 from ..errors import DomainError
+from ..graph import local_partial
 from ..ops import CONST
 from ..pathsum import count_text
 from ..var import Var

@@ -2,8 +2,9 @@
 
 The page's script only reveals what this module computes, so the numbers a reader steps
 through are the engine's own: values from the graph, local partials from
-:func:`symgrad.backprop.local_partial`, tangents from :func:`symgrad.forward.tangents`,
-paths from :func:`symgrad.backprop.paths`.  :func:`build` returns one JSON-able dict,
+:func:`symgrad.graph.local_partial`, tangents from :func:`symgrad.forward.tangents`,
+paths from :func:`symgrad.paths`, all read from one :class:`~symgrad.analysis.Analysis`.
+:func:`build` returns one JSON-able dict,
 compact on purpose (arrays, not a dict per step; each step holds only what changes):
 
 ``nodes[k]``
@@ -39,10 +40,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backprop import count_paths, local_partial, paths
+from ..analysis import Analysis
 from ..errors import DomainError
 from ..forward import tangents
-from ..graph import nodes
+from ..graph import local_partial
 from ..ops import CONST
 from ..render.labels import fmt_number, op_caption, partial_formula
 from ..var import Var
@@ -86,7 +87,8 @@ def _node_row(v: Var, digits: int) -> list[Any]:
 
 
 def build(out: Var, *, selected: Var | None = None, output_name: str = "f",
-          digits: int = 4, constants: str = "inline") -> dict[str, Any]:
+          digits: int = 4, constants: str = "inline",
+          analysis: Analysis | None = None) -> dict[str, Any]:
     """The page's data for the graph under ``out`` (see the module docstring).
 
     ``selected`` is the input whose forward pass is stored first (and highlighted when
@@ -100,7 +102,8 @@ def build(out: Var, *, selected: Var | None = None, output_name: str = "f",
     >>> len(d["reverse"]["steps"]), d["reverse"]["error"][:34]
     (1, 'a local derivative of sqrt(0.0) is')
     """
-    order = nodes(out)
+    an = analysis or Analysis(out)
+    order = an.order
     drawn = drawn_nodes(order, out, constants)
     idx = {v: k for k, v in enumerate(drawn)}
     formulas: list[str] = []
@@ -140,7 +143,7 @@ def build(out: Var, *, selected: Var | None = None, output_name: str = "f",
     for k in order_in:
         if spent[0] < FORWARD_BUDGET:
             forward[k] = _forward(out, order, idx, eidx, local, inputs[k], spent)
-        found[k] = _paths(out, inputs[k], eidx, spent)
+        found[k] = _paths(an, inputs[k], eidx, spent)
     return {
         "version": 1,
         "output": output_name,
@@ -188,7 +191,7 @@ def _forward(out: Var, order: list[Var], idx: dict[Var, int],
              x: Var, spent: list[int]) -> dict[str, Any]:
     """Tangents d node / d x over the nodes that depend on ``x``, in topological order."""
     try:
-        tan = tangents(out, x)
+        tan = tangents(out, x, order)
     except DomainError as exc:
         return {"steps": [], "error": str(exc)}
     reach = {x}
@@ -196,7 +199,7 @@ def _forward(out: Var, order: list[Var], idx: dict[Var, int],
     for v in order:
         if v.op is None or v.op is CONST or not any(a in reach for a in v.inputs):
             continue
-        reach.add(v)
+        reach |= {v}
         sends: list[list[Any]] = []
         for i, a in enumerate(v.inputs):
             if a in reach:
@@ -209,15 +212,15 @@ def _forward(out: Var, order: list[Var], idx: dict[Var, int],
     return {"steps": steps, "error": None}
 
 
-def _paths(out: Var, x: Var, eidx: dict[tuple[Var, int], int], spent: list[int]
+def _paths(an: Analysis, x: Var, eidx: dict[tuple[Var, int], int], spent: list[int]
            ) -> dict[str, Any]:
-    """The paths from ``out`` down to ``x`` as edge lists, or only their count."""
-    count = count_paths(out, x)
+    """The paths from the output down to ``x`` as edge lists, or only their count."""
+    count = an.count_paths(x)
     entry: dict[str, Any] = {"count": str(count), "list": None, "sum": None, "error": None}
     if count > PATH_LIST or spent[1] >= PATH_BUDGET:
         return entry
     try:
-        found = paths(out, x, limit=PATH_LIST)
+        found = an.paths(x, PATH_LIST)
     except DomainError as exc:
         entry["error"] = str(exc)
         return entry

@@ -35,11 +35,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..analysis import Analysis
 from ..errors import InputError, RenderError
-from ..graph import check_var, leaf_named, nodes
+from ..graph import check_var, leaf_named
 from ..ops import CONST
-from ..render.diagram import draw
+from ..render.diagram import draw_with
 from ..render.labels import fmt_number
+from ..render.options import DrawOptions
 from ..var import Var
 from .data import MAX_NODES, build, drawn_nodes
 from .page import render_page
@@ -59,7 +61,7 @@ class Explorer:
     """The explorer page of one graph: ``.html()``, ``.save(path)``, inline in Jupyter.
 
     Made by :func:`explore`; ``data`` is the JSON-able dict of every number on the page
-    (see :mod:`symgrad.explore.data`) and ``svg`` the annotated figure.
+    (see :mod:`symgrad.explorer.data`) and ``svg`` the annotated figure.
     """
 
     def __init__(self, *, svg: str, data: dict[str, Any], title: str,
@@ -181,7 +183,8 @@ def explore(out: Var, *, wrt: Var | str | None = None, output_name: str = "f",
         raise InputError(f"digits must be an integer from 1 to 17, got {digits!r}")
     if not isinstance(output_name, str) or not output_name:
         raise InputError(f"output_name must be a non-empty string, got {output_name!r}")
-    order = nodes(out)
+    an = Analysis(out)
+    order = an.order
     selected = _resolve_wrt(wrt, order)
     constants = draw_options.get("constants", "inline")
     drawn = drawn_nodes(order, out, constants)
@@ -193,10 +196,11 @@ def explore(out: Var, *, wrt: Var | str | None = None, output_name: str = "f",
             "one neuron's output), or the model on one sample instead of the whole data "
             "set; for an overview of the whole graph, use symgrad.draw(out), which has no "
             "such limit")
-    diagram = draw(out, grads=False, output_name=output_name, digits=digits,
-                   renderer=renderer, **draw_options)
+    options = DrawOptions(grads=False, output_name=output_name, digits=digits,
+                          renderer=renderer, **draw_options)
+    diagram = draw_with(out, options, an)
     data = build(out, selected=selected, output_name=output_name, digits=digits,
-                 constants=constants)
+                 constants=constants, analysis=an)
     data["compact"] = diagram.compact
     index = {v: k for k, v in enumerate(drawn)}
     names = {index[v]: str(v.name) for v in drawn if v.op is None}

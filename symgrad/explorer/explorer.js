@@ -1,5 +1,5 @@
 /* symgrad explorer, part 3 of 3: the state machine, the API and the wiring.
- * It reveals the steps Python computed (see symgrad/explore/data.py; the data sit in the
+ * It reveals the steps Python computed (see symgrad/explorer/data.py; the data sit in the
  * JSON block #symgrad-data) and computes no derivatives. Each step records what it
  * changed, so Back undoes it exactly; a step redraws only the nodes and edges it touched.
  * window.symgrad = {reset, step, back, run, pass, select, state}. */

@@ -35,9 +35,9 @@ __all__ = ["annotate"]
 
 _NS = "{http://www.w3.org/2000/svg}"
 _OPEN = re.compile(r'<g id="((?:node|edge)\d+)" class="(?:node|edge)">')
-_TITLE = re.compile(r"<title>[^<]*</title>\n?")
-_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
-_FONT = re.compile(r' font-family="[^"]*"')
+# What the page drops: titles (the page labels nodes itself), comments, font families
+# (the page's stylesheet sets the font).
+_DROP = re.compile(r'<title>[^<]*</title>\n?|<!--.*?-->\n?| font-family="[^"]*"', re.S)
 _NODE_ID = re.compile(r"n(\d+)")
 _EDGE_ID = re.compile(r"n(\d+)->n(\d+)")
 
@@ -95,7 +95,4 @@ def annotate(svg: str, *, count: int, names: dict[int, str],
     def tag(m: re.Match[str]) -> str:
         return m.group(0)[:-1] + attrs.get(m.group(1), "") + ">"
 
-    svg = _OPEN.sub(tag, svg)
-    svg = _COMMENT.sub("", svg)
-    svg = _TITLE.sub("", svg)
-    return _FONT.sub("", svg)
+    return _DROP.sub("", _OPEN.sub(tag, svg))
