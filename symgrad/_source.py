@@ -32,6 +32,14 @@ class Source:
         self.text = text
         self.lines = re.split(r"\r\n|\r|\n", text)
         self._encoded: dict[int, bytes] = {}
+        #: Spaces and tabs before the expression: Python's parser would call them an
+        #: indent, so :attr:`body` (what is parsed) leaves them out and positions on the
+        #: first line are shifted back by as many.
+        self.indent = len(self.lines[0]) - len(self.lines[0].lstrip(" \t"))
+        self.body = text[self.indent:]
+
+    def _shift(self, lineno: int, offset: int) -> int:
+        return offset + self.indent if lineno == 1 else offset
 
     def _bytes(self, lineno: int) -> bytes:
         line = self._encoded.get(lineno)
@@ -42,7 +50,8 @@ class Source:
 
     def column(self, lineno: int, col_offset: int) -> int:
         """1-based character column of an AST position (whose offset counts UTF-8 bytes)."""
-        return len(self._bytes(lineno)[:col_offset].decode("utf-8", "ignore")) + 1
+        prefix = self._bytes(lineno)[:self._shift(lineno, col_offset)]
+        return len(prefix.decode("utf-8", "ignore")) + 1
 
     def error(self, message: str, lineno: int, column: int) -> ParseError:
         return ParseError(self.locate(message, lineno, column), column=column)
@@ -73,7 +82,9 @@ class Source:
     def segment(self, node: ast.AST, limit: int = 40) -> str:
         """The text of ``node``, white space folded, cut to ``limit`` characters."""
         start, end = getattr(node, "lineno", 0), getattr(node, "end_lineno", None)
-        first, last = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None)
+        first = self._shift(start, getattr(node, "col_offset", 0))
+        last = getattr(node, "end_col_offset", None)
+        last = None if last is None or end is None else self._shift(end, last)
         if start < 1 or end is None or last is None:
             return "?"
         if start == end:
@@ -132,7 +143,7 @@ def syntax_error(src: Source, exc: SyntaxError) -> ParseError:
     msg = exc.msg or "invalid syntax"
     lineno = exc.lineno or 1
     line = src.lines[lineno - 1] if 0 < lineno <= len(src.lines) else ""
-    column = exc.offset or 0
+    column = src._shift(lineno, exc.offset or 0) if exc.offset else 0
     if "too many nested" in msg:
         return src.error("the expression is nested too deeply (Python's parser allows "
                          "about 200 levels of parentheses)", lineno, max(column, 1))

@@ -73,6 +73,8 @@ def adjoints(
         if op is CONST:
             continue
         g = get(node)
+        if g is None:  # only partials that reach no input led here: nothing to pass on
+            continue
         if total and node is not out:
             g = adj[node] = total(g)  # every consumer is done: sum the terms once
         if op is None:

@@ -25,11 +25,12 @@ sum over 2 paths: 6 = backprop's gradient 6
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .errors import DomainError, InputError, SymgradError
 from .ops import supported_text
@@ -37,17 +38,47 @@ from .ops import supported_text
 __all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
+#: The reader of standard output went away (``symgrad paths ... | head``): stop quietly
+#: with the status a shell gives a program killed by SIGPIPE.
+EXIT_PIPE = 141
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or unprintable character escaped, so that a name or
+    path echoed to the terminal cannot move the cursor, change colours or hide text.
+
+    >>> print(printable("x\x1b[2Jy"), printable("plain, ünïcode"))
+    x\\x1b[2Jy plain, ünïcode
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (exit 2), like every other."""
+    """argparse, but a usage error is one line on stderr (exit 2), like every other; it
+    also remembers its option strings and sub-commands (for :func:`_expression_first`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.option_names: set[str] = set()  # before argparse adds -h
+        self.commands: dict[str, _Parser] = {}
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.option_names.update(action.option_strings)
+        return action
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, printable(f"{self.prog}: error: {message} (see {self.prog} "
+                                        "--help)") + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``symgrad`` (the docs' CLI reference is generated from it)."""
+    return _build()
+
+
+def _build() -> _Parser:
     parser = _Parser(prog="symgrad", description="Derivatives you can see and check.")
     from . import __version__
 
@@ -55,12 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
 
+    def command(name: str, **kwargs: Any) -> _Parser:
+        made: _Parser = sub.add_parser(name, **kwargs)
+        parser.commands[name] = made
+        return made
+
     def expression(p: argparse.ArgumentParser, at_help: str) -> None:
         p.add_argument("expression", help='the expression, e.g. "(x**2 + 3)**2 + y" '
                        f"(Python syntax; it may use {supported_text()})")
         p.add_argument("--at", default="", metavar="x=2,y=1", help=at_help)
 
-    p = sub.add_parser("render", help="draw the graph with derivative-labelled edges",
+    p = command("render", help="draw the graph with derivative-labelled edges",
                        description="Draw the computation graph: every edge carries its value "
                        "and the local derivative (formula and number).")
     expression(p, "the input values")
@@ -71,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "or .dot (default: the DOT text on standard output)")
     p.set_defaults(run=_render)
 
-    p = sub.add_parser("diff", help="print the closed-form derivative (symbolic backprop)",
+    p = command("diff", help="print the closed-form derivative (symbolic backprop)",
                        description="Symbolic backprop over the graph: the op table's rules on "
                        "SymPy expressions, multiplied along paths and summed across them.")
     expression(p, "input values (optional; only used to build the graph)")
@@ -81,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--latex", action="store_true", help="print LaTeX")
     p.set_defaults(run=_diff)
 
-    p = sub.add_parser("paths", help="list every path to an input: factors, products, sum",
+    p = command("paths", help="list every path to an input: factors, products, sum",
                        description="List every path from the output to one input with its "
                        "local derivatives and their product; the products sum to the gradient.")
     expression(p, "the input values")
@@ -91,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="also draw the highlighted figure")
     p.set_defaults(run=_paths)
 
-    p = sub.add_parser("explore", help="write an interactive page that steps through backprop",
+    p = command("explore", help="write an interactive page that steps through backprop",
                        description="Write one self-contained HTML page (it works offline) "
                        "that steps through the values, backprop and forward mode.")
     expression(p, "the input values")
@@ -100,13 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to write the page")
     p.set_defaults(run=_explore)
 
-    p = sub.add_parser("check", help="backprop vs symbolic vs sympy.diff vs finite differences",
+    p = command("check", help="backprop vs symbolic vs sympy.diff vs finite differences",
                        description="Verify every partial derivative four ways; exit 1 when "
                        "they disagree.")
     expression(p, "the input values")
     p.set_defaults(run=_check)
 
-    p = sub.add_parser("train", help="train a neuron or an MLP on AND or XOR",
+    p = command("train", help="train a neuron or an MLP on AND or XOR",
                        description="The tutorial: predictions before, training by backprop or "
                        "by finite differences, predictions after.")
     from .nn import FD_METHODS, METHODS, TASKS
@@ -173,7 +209,7 @@ def _render(args: argparse.Namespace) -> int:
     diagram = draw_with(out, options)
     if args.output:
         diagram.save(args.output)
-        print(f"wrote {args.output}")
+        print(f"wrote {printable(args.output)}")
     else:
         sys.stdout.write(diagram.source)
     return EXIT_OK
@@ -200,26 +236,31 @@ def _diff(args: argparse.Namespace) -> int:
 def _paths(args: argparse.Namespace) -> int:
     from .analysis import Analysis
     from .pathsum import DEFAULT_PATH_LIMIT
+    from .report import elide
 
     out = _graph(args)
     an = Analysis(out)
     wrt = _leaf(out, args.wrt)
     found = an.paths(wrt, DEFAULT_PATH_LIMIT if args.limit is None else args.limit)
     for k, path in enumerate(found, 1):
-        print(f"path {k}: ∂out/∂{wrt.name} along {_describe(path)}: {path}")
+        factors = " · ".join(elide([f"{f:g}" for f in path.factors])) or "1"
+        print(printable(f"path {k}: ∂out/∂{wrt.name} along {_describe(path)}: {factors} = "
+                        f"{path.product:g}"))
     total = math.fsum(p.product for p in found)
-    print(f"sum over {len(found)} paths: {total:g} = backprop's gradient {an.grad(wrt):g}")
+    many = f"{len(found)} path{'' if len(found) == 1 else 's'}"
+    print(f"sum over {many}: {total:g} = backprop's gradient {an.grad(wrt):g}")
     if args.output:
         from .render.diagram import draw_with
         from .render.options import DrawOptions
 
         draw_with(out, DrawOptions(highlight=wrt), an).save(args.output)
-        print(f"wrote {args.output}")
+        print(f"wrote {printable(args.output)}")
     return EXIT_OK
 
 
 def _describe(path) -> str:  # type: ignore[no-untyped-def]
     """The nodes of a path from the output down: ops by symbol, inputs by name."""
+    from .report import elide
 
     def label(node) -> str:  # type: ignore[no-untyped-def]
         return str(node.name) if node.op is None else node.op.symbol
@@ -231,7 +272,7 @@ def _describe(path) -> str:  # type: ignore[no-untyped-def]
         if parent.inputs.count(child) > 1:  # the two edges of x*x: say which one
             text += f" (argument {position + 1})"
         steps.append(text)
-    return " ← ".join(steps)
+    return " ← ".join(elide(steps))
 
 
 def _explore(args: argparse.Namespace) -> int:
@@ -239,7 +280,7 @@ def _explore(args: argparse.Namespace) -> int:
 
     out = _graph(args)
     explore(out, wrt=_leaf(out, args.wrt) if args.wrt else None).save(args.output)
-    print(f"wrote {args.output}")
+    print(f"wrote {printable(args.output)}")
     return EXIT_OK
 
 
@@ -260,22 +301,57 @@ def _train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _expression_first(argv: list[str], parser: _Parser) -> list[str]:
+    """``argv`` with an expression that starts with ``-`` (``"-x"``, ``"-x**2 + 1"``) kept
+    as the expression, where argparse would take it for an option: a leading space
+    makes it positional, and the expression parser skips it."""
+    command = parser.commands.get(argv[0]) if argv else None
+    if command is None:
+        return argv
+    options = command.option_names
+    fixed = list(argv)
+    for k in range(1, len(fixed)):
+        token = fixed[k]
+        if fixed[k - 1] in options and fixed[k - 1] not in ("-h", "--help"):
+            continue  # an option's value, such as --lr -0.5
+        if token.startswith("-") and not token.startswith("--") and token not in options:
+            fixed[k] = " " + token
+            break
+    return fixed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command line; return the exit status.
+
+    0: done; 1: ``check`` found derivatives that disagree; 2: a user error (one line on
+    stderr); 141: the reader of standard output went away (``| head``).
+    """
+    if sys.stdout is None:  # started with standard output closed (``>&-``)
+        print("symgrad: error: standard output is closed; redirect it to a file or a pipe",
+              file=sys.stderr)
+        return EXIT_USAGE
+    parser = _build()
+    args = parser.parse_args(_expression_first(list(sys.argv[1:] if argv is None else argv),
+                                               parser))
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
     except SymgradError as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"symgrad {args.command}: error: {message}", file=sys.stderr)
+        print(printable(f"symgrad {args.command}: error: {message}"), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `symgrad paths ... | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_MISMATCH
+        return EXIT_PIPE
     except OSError as exc:  # e.g. -o into a folder that does not exist
+        if exc.errno == errno.EBADF:
+            print(f"symgrad {args.command}: error: standard output is closed; redirect it "
+                  "to a file or a pipe", file=sys.stderr)
+            return EXIT_USAGE
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(f"symgrad {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(printable(f"symgrad {args.command}: error: {exc.strerror or exc}{where}"),
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"symgrad {args.command}: interrupted", file=sys.stderr)

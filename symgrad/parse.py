@@ -114,7 +114,7 @@ def _analyse(text: object) -> _Tree:
     src = check_text(text)
     assert isinstance(text, str)
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = ast.parse(src.body, mode="eval")
     except SyntaxError as exc:
         raise syntax_error(src, exc) from None
     except (RecursionError, MemoryError):

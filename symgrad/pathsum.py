@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .errors import InputError, PathLimitError
+from .errors import DomainError, InputError, PathLimitError
 from .graph import check_var, local_partial, nodes
 from .var import Var
 
@@ -132,6 +132,10 @@ def paths(out: Var, wrt: Var, *, limit: int = DEFAULT_PATH_LIMIT,
             product = 1.0
             for f in factors:
                 product *= f
+            if product - product != 0.0:  # inf or nan: the domain policy holds here too
+                raise DomainError(f"the product of the local derivatives along path "
+                                  f"{len(found) + 1} to {wrt.name!r} is {product!r}: it "
+                                  "overflows the float range; scale the expression down")
             found.append(Path(tuple(trail), tuple(positions), tuple(factors), product))
         trail.pop()
         next_arg.pop()

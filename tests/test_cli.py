@@ -146,3 +146,67 @@ def test_unwritable_output_is_one_line(tmp_path):
 def test_deeply_nested_text_is_refused_not_crashed():
     result = run("diff", "(" * 5000 + "x" + ")" * 5000, "--wrt", "x")
     assert_one_line_error(result)
+
+
+# -- the error policy at the edges: closed streams, escapes, expressions starting with - ------
+
+@pytest.mark.parametrize("args", [
+    ["render", "x*x", "--at", "x=1"], ["diff", "x*x", "--wrt", "x"],
+    ["check", "x*x", "--at", "x=1"], ["paths", "x*x", "--wrt", "x", "--at", "x=1"],
+    ["train", "and", "--steps", "2", "--no-progress"],
+], ids=lambda a: a[0])
+def test_closed_standard_output_is_one_line_and_a_nonzero_exit(args):
+    done = subprocess.run(["sh", "-c", '"$0" -m symgrad "$@" >&-', sys.executable, *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done
+    assert done.stderr.strip().splitlines() == [
+        "symgrad: error: standard output is closed; redirect it to a file or a pipe"]
+
+
+@pytest.mark.parametrize("args", [
+    ["paths", " + ".join(["x"] * 400), "--wrt", "x", "--at", "x=1"],
+    ["check", "x*x", "--at", "x=1"],
+], ids=["paths", "check"])
+def test_a_closed_pipe_stops_quietly_with_the_sigpipe_status(args):
+    proc = subprocess.Popen([sys.executable, "-m", "symgrad", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()             # the reader goes away before symgrad writes
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err   # never 1, which means "mismatch" for check
+    assert err == ""
+
+
+def test_terminal_escapes_in_arguments_are_shown_escaped():
+    for args in (["paths", "x", "--wrt", "\x1b[31mred", "--at", "x=1"],
+                 ["render", "x", "--at", "x=1", "-o", "/nonexistent/\x1b[2Jf.svg"]):
+        result = run(*args)
+        assert result.returncode == 2 and "\x1b" not in result.stderr
+        assert "\\x1b" in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["diff", "-x**2 + 1", "--wrt", "x"],
+    ["diff", "--wrt", "x", "-x**2 + 1"],
+    ["render", "-x", "--at", "x=2"],
+], ids=["first", "after-options", "render"])
+def test_an_expression_may_start_with_a_minus_sign(args):
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    if args[0] == "diff":
+        assert result.stdout.strip() == "-2*x"
+
+
+def test_an_option_value_may_still_be_negative():
+    result = run("train", "and", "--lr", "-0.5", "--steps", "1", "--no-progress")
+    assert_one_line_error(result, "the learning rate lr must be a positive finite number")
+
+
+def test_one_path_is_said_in_the_singular(capsys):
+    assert main(["paths", "2*x", "--wrt", "x", "--at", "x=1"]) == 0
+    assert "sum over 1 path:" in capsys.readouterr().out
+
+
+def test_long_paths_are_elided():
+    result = run("paths", " + ".join(["x"] * 60), "--wrt", "x", "--at", "x=1")
+    first = result.stdout.splitlines()[0]
+    assert result.returncode == 0 and "more …" in first and len(first) < 300
