@@ -336,3 +336,21 @@ def test_parse_values():
                        ("x=__import__('os')", "finite")]:
         with pytest.raises(InputError, match=match):
             parse_values(bad)
+
+
+def test_parsing_stays_linear_on_long_text_with_many_names(watchdog):
+    """40 KB of text with 5,000 names took minutes when each name re-split the text."""
+    groups = [" + ".join(f"w{k % 97}_{j}*x{k % 89}" for j in range(25)) for k in range(128)]
+    text = " + ".join(f"({g})" for g in groups)
+    assert len(text) > 38_000
+    with watchdog(30):
+        out = parse(text, default=0.5)
+    assert out.value == pytest.approx(0.25 * 25 * 128)
+
+
+def test_the_values_reader_is_linear_and_capped(watchdog):
+    hostile = "x=1" + " " * 4000 + "a" * 4000     # 85 s with the old regex at 10x this
+    with watchdog(10), pytest.raises(InputError, match="name=number"):
+        parse_values(hostile)
+    with pytest.raises(InputError, match="more than the limit"):
+        parse_values("x=1" + " " * 40_000 + "a" * 40_000)
