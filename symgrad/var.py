@@ -360,29 +360,23 @@ def postorder(out: Var) -> list[Var]:
     A depth-first post-order visiting inputs left to right, so the same graph always
     gives the same list.  :func:`symgrad.nodes` is this, with its argument checked.
     """
-    # Two parallel lists (nodes, and how many of each one's inputs are done) instead of
-    # a stack of (node, iterator) tuples: on a deep graph those tuples all stay alive at
-    # once, and the cyclic collector rescans them, which made the walk 4x slower per
-    # node at 10^5 deep (bench/engine.py).
+    # One list of nodes, each re-scanning its (at most two) inputs when the walk comes
+    # back to it, and no per-node iterators or tuples: on a deep graph those would all
+    # stay alive at once and the cyclic collector would rescan them (4x slower per node
+    # at 10^5 deep; see bench/engine.py).
     order: list[Var] = []
     seen = {out: None}  # a dict as an ordered set
-    stack, done = [out], [0]
-    push, pop, push_done, pop_done, emit = (stack.append, stack.pop, done.append,
-                                            done.pop, order.append)
+    stack = [out]
+    push, pop, emit = stack.append, stack.pop, order.append
     while stack:
         node = stack[-1]
-        i = done[-1]
-        inputs = node.inputs
-        if i < len(inputs):
-            done[-1] = i + 1
-            child = inputs[i]
+        for child in node.inputs:
             if child not in seen:
                 seen[child] = None
                 push(child)
-                push_done(0)
+                break
         else:
             pop()
-            pop_done()
             emit(node)
     return order
 
