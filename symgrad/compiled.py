@@ -45,12 +45,18 @@ def _numpy() -> Any:
 
 def numpy_namespace() -> dict[str, Callable[..., Any]]:
     """NumPy functions for the float primitives, by name: the op's own ``array`` form
-    where the table gives one (sigmoid, relu, ...), else NumPy's function of that name."""
+    where the table gives one (sigmoid, relu, ...), else NumPy's function of that name,
+    else the op's symbolic form written with NumPy (``log(1 + exp(a))``)."""
     np = _numpy()
     found = {}
     for name in primitives():
         op = OPS[name]
         f = op.array(np) if op.array is not None else getattr(np, name, None)
+        if f is None:
+            try:
+                f = op.symbolic_function(np)
+            except AttributeError:
+                f = None
         if not callable(f):
             raise SymgradError(f"NumPy has no {name!r}: give the op table's {name!r} entry "
                                "an array= form")

@@ -463,3 +463,20 @@ def test_compiled_training_follows_backprop_step_for_step():
     loss = nn.loss_graph(net, nn.XOR)
     assert nn.gradient(loss, net.parameters(), "compiled") == pytest.approx(
         nn.gradient(loss, net.parameters()), rel=1e-12)
+
+
+def test_a_model_takes_chosen_starting_weights():
+    """A tutorial's numbers can be reproduced: set every parameter, in parameters() order."""
+    net = nn.MLP(2, [2, 1], seed=0)
+    weights = [0.15, 0.2, 0.35, 0.25, 0.3, 0.35, 0.4, 0.45, 0.6]
+    assert net.set_parameters(weights) is net
+    assert [p.value for p in net.parameters()] == weights
+    h0 = 1 / (1 + math.exp(-(0.15 * 0.05 + 0.2 * 0.1 + 0.35)))
+    h1 = 1 / (1 + math.exp(-(0.25 * 0.05 + 0.3 * 0.1 + 0.35)))
+    assert net([0.05, 0.1]).value == pytest.approx(1 / (1 + math.exp(-(0.4 * h0 + 0.45 * h1
+                                                                       + 0.6))), rel=1e-15)
+    with pytest.raises(InputError, match=r"9 parameters .* got 8 values"):
+        net.set_parameters(weights[:-1])
+    with pytest.raises(InputError, match="finite real number"):
+        net.set_parameters([*weights[:-1], math.nan])
+    assert [p.value for p in net.parameters()] == weights      # a refused call changes none

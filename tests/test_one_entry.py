@@ -62,6 +62,15 @@ from symgrad.cli import build_parser
 assert "softplus" in build_parser()._subparsers._group_actions[0].choices["render"].format_help()
 from symgrad.nn import ACTIVATIONS
 assert "softplus" in ACTIVATIONS                                     # an activation too
+value, grads = symgrad.compile(z)(x=0.3, y=-1.2)                     # compiled code
+assert abs(value - z.value) < 1e-15 and abs(grads["x"] - symgrad.grad(z, x)) < 1e-12
+assert "softplus" in symgrad.compile(z).source
+import numpy
+values, batch = symgrad.compile(z).batch(x=numpy.array([0.3, 0.7]), y=-1.2)   # NumPy form
+assert abs(values[0] - z.value) < 1e-12
+assert abs(symgrad.grad(z, x, mode="forward") - symgrad.grad(z, x)) < 1e-12   # forward mode
+page = symgrad.explore(z, wrt=x)                                     # the explorer
+assert "softplus" in page.html() and abs(page.data["reverse"]["steps"][-1][1]) > 0
 print("ok")
 '''
 
