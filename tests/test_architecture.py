@@ -171,3 +171,31 @@ def test_no_module_imports_another_modules_private_names():
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_module_is_over_400_lines(path):
     assert len(path.read_text().splitlines()) <= 400
+
+
+def test_drawing_a_figure_walks_the_graph_once(monkeypatch):
+    """draw() with a highlighted input, and the explorer, make one topological walk: the
+    order, consumers, gradient, path counts and paths all come from one Analysis."""
+    import symgrad
+    import symgrad.analysis
+    import symgrad.var
+
+    walks = []
+    real = symgrad.var.postorder
+
+    def counting(out):
+        walks.append(out)
+        return real(out)
+
+    for module in (symgrad.var, symgrad.analysis, symgrad.graph, symgrad.backprop):
+        if hasattr(module, "postorder"):
+            monkeypatch.setattr(module, "postorder", counting)
+    x, y = symgrad.Var(2.0, name="x"), symgrad.Var(1.0, name="y")
+    out = (x**2 + 3) ** 2 + x * y
+    out.backward()                                  # one walk of its own
+    walks.clear()
+    source = symgrad.draw(out, highlight=x).source  # figure + legend + paths + grads
+    assert "sum = " in source and len(walks) == 1
+    walks.clear()
+    page = symgrad.explore(out, wrt="x")            # figure + every pass + paths
+    assert page.data["reverse"]["steps"] and len(walks) == 1
