@@ -20,7 +20,8 @@ from collections.abc import Iterable
 
 from .errors import DomainError, InputError
 from .ops import CONST, FLOAT
-from .var import Var, current_scope, domain_error, forward, postorder, scope
+from .scopes import current_scope, scope
+from .var import Var, domain_error, forward, postorder
 
 __all__ = ["check_var", "constants", "consumer_counts", "consumers", "current_scope",
            "evaluate", "leaf_named", "leaves", "local_partial", "nodes", "partial_error",

@@ -26,24 +26,21 @@ flat table, rebuilt without recursion; input Vars keep their identity.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from ._check import real
+from ._check import real, shown
 from .errors import DomainError, InputError
 from .ops import CONST, OPS, Op, namespace, op_named
+from .scopes import SCOPE
 
-__all__ = ["FUNCTIONS", "VARS", "Var", "apply", "constant", "current_scope", "postorder",
-           "scope"]
+__all__ = ["FUNCTIONS", "VARS", "Var", "apply", "constant", "postorder"]
 
 Number = int | float
 _names = itertools.count(1)
-_scope: contextvars.ContextVar[str] = contextvars.ContextVar("symgrad_scope", default="")
-_current = _scope.get
+_current = SCOPE.get
 
 
 class Var:
@@ -155,7 +152,7 @@ def constant(number: Number) -> Var:
         except OverflowError:
             value = float("inf")
         if value - value != 0.0:
-            raise InputError(f"a constant must be a finite float, got {_short(number)}")
+            raise InputError(f"a constant must be a finite float, got {shown(number)}")
         node.value = value
     else:
         node.value = real(number, "a constant")
@@ -168,12 +165,6 @@ def constant(number: Number) -> Var:
 
 
 _new = object.__new__
-
-
-def _short(number: object) -> str:
-    text = repr(number) if not isinstance(number, int) or abs(number) < 10**30 \
-        else f"an integer of {len(str(abs(number)))} digits"
-    return text
 
 
 def apply(op: Op, *args: Operand) -> Var:
@@ -323,35 +314,6 @@ def _var_primitive(op: Op) -> Callable[..., Any]:
 VARS: SimpleNamespace = namespace(_var_primitive)
 
 
-# -- scopes ---------------------------------------------------------------------------------
-
-def current_scope() -> str:
-    """The scope new nodes are tagged with (``""`` outside any :func:`scope`)."""
-    return _current()
-
-
-@contextlib.contextmanager
-def scope(name: str) -> Iterator[str]:
-    """Tag every node built inside with a scope; scopes nest (``"layer1/neuron2"``).
-
-    >>> with scope("layer1"):
-    ...     with scope("neuron2"):
-    ...         v = Var(1.0) * 2
-    >>> v.scope
-    'layer1/neuron2'
-    """
-    if not isinstance(name, str) or not name or "/" in name or name != name.strip():
-        raise InputError(f"a scope name must be a non-empty string without '/' or "
-                         f"surrounding spaces, got {name!r}; nest scopes for a path")
-    outer = _current()
-    full = f"{outer}/{name}" if outer else name
-    token = _scope.set(full)
-    try:
-        yield full
-    finally:
-        _scope.reset(token)
-
-
 # -- walking, copying and pickling ------------------------------------------------------------
 
 def postorder(out: Var) -> list[Var]:
@@ -360,10 +322,9 @@ def postorder(out: Var) -> list[Var]:
     A depth-first post-order visiting inputs left to right, so the same graph always
     gives the same list.  :func:`symgrad.nodes` is this, with its argument checked.
     """
-    # One list of nodes, each re-scanning its (at most two) inputs when the walk comes
-    # back to it, and no per-node iterators or tuples: on a deep graph those would all
-    # stay alive at once and the cyclic collector would rescan them (4x slower per node
-    # at 10^5 deep; see bench/engine.py).
+    # A node re-scans its (at most two) inputs when the walk comes back to it: no per-node
+    # iterators or tuples, which on a deep graph all stay alive for the collector to
+    # rescan (4x slower per node at 10^5 deep; bench/engine.py).
     order: list[Var] = []
     seen = {out: None}  # a dict as an ordered set
     stack = [out]
