@@ -207,10 +207,11 @@ class Folding:
                                  f"of this graph (its scopes: {_listed(known)})")
         elif not self.groups:
             scopes = {v.scope for v in self.order if v.scope}
-            what = "no scope of this graph" if scopes else "nothing: the graph has no scopes"
-            raise InputError(f"fold={self.spec!r} folds {what} (its scopes: "
-                             f"{_listed(scopes)}); build the graph inside symgrad.scope(...) "
-                             "or with symgrad.nn, whose models scope their nodes")
+            what = (f"no scope of this graph (its scopes: {_listed(scopes)})" if scopes
+                    else "nothing: the graph has no scopes")
+            raise InputError(f"fold={self.spec!r} folds {what}; build the graph inside "
+                             "symgrad.scope(...) or with symgrad.nn, whose models scope "
+                             "their nodes")
 
     @property
     def units(self) -> list[Var]:

@@ -55,7 +55,7 @@ def test_the_tutorial_has_its_figures(site):
         assert "<svg" in svg and "</svg>" in svg
     texts = [(site / "_images" / n).read_text(encoding="utf-8") for n in graphs]
     assert any("sum = 57 = ∂g/∂x" in t for t in texts)          # two paths summed
-    assert any("∂/∂a = 2a = 14" in t for t in texts)            # a labelled edge
+    assert any("∂/∂u = 2u = 14" in t for t in texts)            # a labelled edge
     assert any("grad = 56" in t for t in texts)                 # after backprop
     # The figures sit in the sections that talk about them.
     def at(anchor: str) -> int:

@@ -515,7 +515,7 @@ def test_browser_click_and_keyboard(browser: Any, tmp_path: Path) -> None:
     assert state(browser)["step"] == 1
     browser.find_element(By.CSS_SELECTOR, 'g[data-name="x"]').click()
     detail = browser.find_element(By.ID, "sg-detail").text
-    assert "input x" in detail and "∂/∂a" not in detail
+    assert "input x" in detail and "∂/∂u" not in detail
     browser.find_element(By.CSS_SELECTOR, 'g[data-node="4"]').click()  # the output
     detail = browser.find_element(By.ID, "sg-detail").text
     assert "output f" in detail and "grad ∂f/∂node\n1" in detail

@@ -82,10 +82,10 @@ def test_the_directive_renders_svg_without_system_dot(good_build):
     assert len(images) == 2 and images[0] != images[1]
     first = (out / "_images" / images[0]).read_text(encoding="utf-8")
     assert first.startswith("<?xml") and "<svg" in first
-    assert "∂/∂a = 2a = 14" in first                          # an edge label, rendered
+    assert "∂/∂u = 2u = 14" in first                          # an edge label, rendered
     assert "sum = 56 = ∂f/∂x" in first                        # the :wrt: legend
     second = (out / "_images" / images[1]).read_text(encoding="utf-8")
-    assert "∂/∂a = 3" in second and "2a" not in second        # :show: number
+    assert "∂/∂u = 3" in second and "2u" not in second        # :show: number
     assert "sum = 6 = ∂g/∂x" in second and "∂f" not in second  # :output: g
 
 

@@ -31,7 +31,7 @@ compact on purpose (arrays, not a dict per step; each step holds only what chang
 >>> x = Var(2.0, name="x")
 >>> d = build((x**2 + 3)**2 + x, selected=x)
 >>> [n[2] for n in d["nodes"]]
-['x', 'a²', 'a + 3', 'a²', '+']
+['x', 'u²', 'u + 3', 'u²', '+']
 >>> d["reverse"]["steps"][-1][:2]          # the last step finishes x: df/dx
 [0, 57.0]
 """
