@@ -189,7 +189,7 @@ def test_focus_keeps_exactly_the_nodes_on_paths(pick: int) -> None:
 def test_focus_on_a_folded_figure() -> None:
     loss = xor_loss()
     b = next(p for p in symgrad.leaves(loss) if p.name == "layer0.neuron0.b")
-    nodes, edges = parse(draw(loss, fold="neurons", focus=b).source)
+    nodes, _ = parse(draw(loss, fold="neurons", focus=b).source)
     kept = {k for k, a in nodes.items() if "dashed" not in a.get("style", "")}
     assert {k for k in kept if k.startswith("g")} == {"g0", "g1"}   # neuron0, the output
     assert any(k.startswith("g") and "dashed" in a["style"] for k, a in nodes.items())

@@ -275,8 +275,6 @@ def _clusters(scene: Scene, folding: Folding | None) -> None:
         return found[chain[0] if chain else scope]
 
     for node in scene.nodes:
-        if node.dim:
-            continue
         if node.group is not None:
             scope = _parent(node.group.scope)
         else:
@@ -291,8 +289,8 @@ def _clusters(scene: Scene, folding: Folding | None) -> None:
     # A layer's folded neurons share a rank, unless one uses another.
     linked = {(e.tail, e.head) for e in scene.edges}
     for nodes, holder in [(c.nodes, c) for c in found.values()] + [
-            ([n for n in scene.nodes if not n.cluster and not n.dim], None)]:
-        folded = [n for n in nodes if n.group is not None]
+            ([n for n in scene.nodes if not n.cluster], None)]:
+        folded = [n for n in nodes if n.group is not None and not n.dim]
         if len(folded) > 1 and not any((a, b) in linked for a in folded for b in folded):
             if holder is None:
                 scene.rank = folded
