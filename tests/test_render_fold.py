@@ -226,3 +226,42 @@ def test_folded_neurons_of_one_layer_share_a_rank() -> None:
 def test_graphs_without_scopes_have_no_clusters() -> None:
     x = Var(2.0, name="x")
     assert "subgraph" not in draw(x * x + 1).source
+
+
+def test_every_composite_number_in_the_xor_figure_is_the_folding_jacobian() -> None:
+    loss = xor_loss()
+    folding = Analysis(loss).folding("neurons")
+    ids = drawn_ids(loss)
+    plain = {i: v for v, i in ids.items()}
+    by_id = {f"g{g.index}": g for g in folding.groups}
+    _, edges = parse(draw(loss, fold="neurons", digits=12).source)
+    checked = 0
+    for tail, port, head, attrs in edges:
+        if head not in by_id:
+            continue
+        group = by_id[head]
+        u = plain[tail] if port is None else by_id[tail].outputs[int(port[1:])]
+        first, *lines = attrs["label"].split("\n")
+        assert first.endswith(f" = {fmt_number(u.value, 12)}")
+        for line in lines:
+            k = int(re.match(r"∂out(\S+)/", line)[1].translate(str.maketrans(
+                "₀₁₂₃₄₅₆₇₈₉", "0123456789")))
+            number = folding.jacobian(group.outputs[k - 1])[u]
+            assert line.endswith(f" = {fmt_number(number, 12)}") or (
+                number == 0 and line.endswith(" = 0")), line
+            checked += 1
+    assert checked == 9 * 4 + 8     # each parameter reaches its neuron's 4 outputs
+
+
+def test_a_long_composite_gets_its_number_only() -> None:
+    from symgrad.render.fold import FORMULA_OPS
+
+    x = Var(0.3, name="x")
+    with scope("deep"):
+        y = x
+        for _ in range(FORMULA_OPS + 1):
+            y = (y * 0.9).sin()
+    label = next(a["label"] for _, _, h, a in parse(draw(y + x, fold=["deep"]).source)[1]
+                 if h.startswith("g"))
+    number = Analysis(y + x).folding(["deep"]).jacobian(y)[x]
+    assert label.split("\n")[1] == f"∂/∂x = {fmt_number(number)}"

@@ -88,6 +88,12 @@ def test_hostile_scope_names_in_clusters_and_folded_nodes(renderer: str) -> None
         svg = draw(out, fold=fold, renderer=renderer, output_name="&#xFFFF;").svg()
         found = texts(svg)
         assert shown(name) in found["graph"], fold
+    with scope("{a|b}<c> \\"):     # a record's own special characters, in a record
+        h1 = Var(0.5, name="x").tanh()
+        h2 = h1 * 2.0
+    d = draw(h1 + h2, fold=["{a|b}<c> \\"], renderer=renderer)
+    assert 'shape="record"' in d.source
+    assert "{a|b}<c> \\" in texts(d.svg())["graph"]
     with scope("neuron&#x1;"):
         n = nn.Neuron(1, seed=0, name="neuron&#x1;")
     loss = nn.loss_graph(n, [([0.0], 1), ([1.0], 0)])
