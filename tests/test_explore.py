@@ -604,3 +604,22 @@ def test_browser_screenshots(browser: Any, tmp_path: Path) -> None:
     browser.save_screenshot(str(SHOTS / "xor-reverse-end-fit.png"))
     for name in ("chain-reverse-mid", "chain-reverse-end", "xor-reverse-mid"):
         assert (SHOTS / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_page_names_operands_as_its_figure_does() -> None:
+    v0, x = Var(2.0, name="v0"), Var(3.0, name="x")
+    e = explore(v0 * x + v0**2)
+    assert e.data["operands"] == ["p", "q"]                 # v0 blocks u, v
+    captions = [row[2] for row in e.data["nodes"] if row[0] == "op"]
+    assert "p²" in captions and not any("u" in c or "v" in c for c in captions)
+    assert "∂/∂p = q = 3" in e.svg
+    assert explore(x * x).data["operands"] == ["u", "v"]
+
+
+@needs_chromium
+def test_browser_status_uses_the_figures_operand_names(browser: Any, tmp_path: Path) -> None:
+    v0, x = Var(2.0, name="v0"), Var(3.0, name="x")
+    load(browser, explore((v0 * x).sin()), tmp_path, "#pass=reverse")
+    browser.execute_script("window.symgrad.step(); window.symgrad.step();")
+    status = browser.execute_script("return document.getElementById('sg-status').textContent")
+    assert "upstream to p (v0)" in status and "q (x)" in status, status

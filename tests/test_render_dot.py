@@ -231,7 +231,7 @@ def test_undefined_partial_on_a_highlighted_path() -> None:
 
 
 @pytest.mark.parametrize("names", [
-    ("x", "y"), ("a", "b"), ("u", "v"), ("w1", "v"), ("U", "q"), ("ｖ", "x"),
+    ("x", "y"), ("a", "b"), ("u", "v"), ("w1", "v"), ("U", "q"), ("ｖ", "x"), ("v0", "v₁"),
     ("u", "v", "p", "q", "s", "t", "α", "β", "ξ", "η"),
 ])
 def test_no_operand_reads_as_an_input_name(names: tuple[str, ...]) -> None:
@@ -262,6 +262,12 @@ def test_no_operand_reads_as_an_input_name(names: tuple[str, ...]) -> None:
         if attrs.get("shape") == "ellipse":      # an op: only operands, digits, symbols
             words = {key(w) for w in re.findall(r"(?:[^\W\d_]|′)+", caption)}
             assert not words & taken, caption
+
+
+def test_inputs_indexed_like_an_operand_block_it() -> None:
+    v0, v1 = Var(2.0, name="v0"), Var(1.0, name="v1")
+    labels = [a["label"] for _, _, a in edges(to_dot(v0 * v1))]
+    assert labels == ["p = v0 = 2\n∂/∂p = q = 1", "q = v1 = 1\n∂/∂q = p = 2"]
 
 
 def test_the_neuron_with_a_bias_called_v_uses_other_operand_names() -> None:

@@ -31,6 +31,7 @@ SymPy is imported on the first formula, never at ``import symgrad``.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Iterable
 from fractions import Fraction
@@ -66,20 +67,29 @@ def _key(name: str) -> str:
 
 def operand_names(names: Iterable[str | None]) -> tuple[str, str]:
     """The operand names for a figure whose inputs are called ``names``: the first pair
-    of :data:`OPERAND_CHOICES` that no input is called (compared without case and
-    compatibility forms, so ``V`` and ``ｖ`` block ``v``).  Primes are added if every
-    pair is taken, so the result is never an input's name.
+    of :data:`OPERAND_CHOICES` that no input is called, or is called with an index
+    (compared without case and compatibility forms, so ``V``, ``ｖ``, ``v1``, ``v_2`` and
+    ``v₃`` all block ``v``).  Primes are added if every pair is taken, so the result is
+    never an input's name.
 
     >>> operand_names(["x", "y"]), operand_names(["w1", "b", "v"]), operand_names(["U"])
     (('u', 'v'), ('p', 'q'), ('p', 'q'))
+    >>> operand_names(["v0", "v1", "c"]), operand_names(["value", "u_max"])
+    (('p', 'q'), ('u', 'v'))
     >>> operand_names([a for pair in OPERAND_CHOICES for a in pair])
     ('u′', 'v′')
     """
     taken = {_key(n) for n in names if n}
+    indexed = {m.group(1) for t in taken if (m := _INDEXED.fullmatch(t))}
     for pair in OPERAND_CHOICES:
-        if not taken & {_key(a) for a in pair}:
+        keys = {_key(a) for a in pair}
+        if not (taken | indexed) & keys:
             return pair
     return (fresh(ARG_NAMES[0] + "′", taken), fresh(ARG_NAMES[1] + "′", taken))
+
+
+# A name that reads as a letter with an index: v1, v_2, v₃ (NFKC makes it v3), v′.
+_INDEXED = re.compile(r"([^\W\d_])_?[0-9′]+")
 
 
 def fresh(name: str, taken: Iterable[str]) -> str:
