@@ -179,11 +179,15 @@ def bench_chain(sizes: list[int], micro_max: int) -> None:
           "(target: within 30%, <= 1.30)")
 
 
-def bytes_per_node(cls, steps: int = 30_000) -> float:
+def bytes_per_node(cls, steps: int = 30_000, scoped: bool = False) -> float:
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    y = chain(cls, steps)
+    if scoped:  # built inside nested scopes, as nn models build theirs
+        with symgrad.scope("layer0"), symgrad.scope("neuron1"):
+            y = chain(cls, steps)
+    else:
+        y = chain(cls, steps)
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     del y
@@ -200,8 +204,11 @@ def main() -> None:
     sizes = [10**3, 10**4] if args.quick else [10**3, 10**4, 10**5, 10**6]
     bench_chain(sizes, micro_max=10**5)
     ours, theirs = bytes_per_node(Var), bytes_per_node(Value)
+    scoped = bytes_per_node(Var, scoped=True)
     print(f"\nbytes per node (tracemalloc, chain): symgrad {ours:.0f}, micrograd {theirs:.0f}"
           f", ratio {ours / theirs:.2f}")
+    print(f"bytes per node built inside scopes (layer0/neuron1): symgrad {scoped:.0f} "
+          f"(target <= 200: {'ok' if scoped <= 200 else 'MISSED'})")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from .backprop import adjoints
+from .fold import Fold, Folding, check_fold
 from .graph import check_var, leaf_named
 from .ops import CONST
 from .pathsum import DEFAULT_PATH_LIMIT, Path, path_counts, paths
@@ -39,6 +40,7 @@ class Analysis:
         self.out = check_var(out)
         self.order: list[Var] = postorder(out) if order is None else order
         self._counts: dict[Var, dict[Var, int]] = {}
+        self._foldings: dict[object, Folding] = {}
 
     @cached_property
     def index(self) -> dict[Var, int]:
@@ -85,9 +87,28 @@ class Analysis:
         # wrt exactly when some path leads from it down to wrt.
         return {v for v, n in self.path_counts(wrt).items() if n}
 
-    def paths(self, wrt: Var, limit: int = DEFAULT_PATH_LIMIT) -> list[Path]:
-        """Every path from the output to ``wrt`` (see :func:`symgrad.paths`)."""
+    def paths(self, wrt: Var, limit: int = DEFAULT_PATH_LIMIT, fold: Fold = None) -> list[Path]:
+        """Every path from the output to ``wrt`` (see :func:`symgrad.paths`), folded by
+        ``fold`` when given."""
+        if fold is not None:
+            return paths(self.out, wrt, limit=limit, folding=self.folding(fold))
         return paths(self.out, wrt, limit=limit, counts=self.path_counts(wrt))
+
+    def folding(self, fold: Fold) -> Folding:
+        """The graph with ``fold``'s scopes folded (:class:`symgrad.fold.Folding`), made
+        once per ``fold``.
+
+        >>> from symgrad import Var, scope
+        >>> with scope("neuron"):
+        ...     h = Var(1.0, name="w").tanh()
+        >>> Analysis(h * 2).folding("neurons")
+        <Folding fold='neurons': 1 groups>
+        """
+        key = check_fold(fold)
+        found = self._foldings.get(key)
+        if found is None:
+            found = self._foldings[key] = Folding(self.out, key, self.order)
+        return found
 
     @cached_property
     def scopes(self) -> dict[str, list[Var]]:

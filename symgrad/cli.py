@@ -124,6 +124,7 @@ def _build() -> _Parser:
     p.add_argument("--wrt", required=True, metavar="NAME", help="the input the paths lead to")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="refuse when there are more paths than this (default 10000)")
+    _fold_flags(p)
     p.add_argument("-o", "--output", metavar="FILE", help="also draw the highlighted figure")
     p.set_defaults(run=_paths)
 
@@ -176,6 +177,34 @@ def _drawing_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--digits", type=int, default=4, help=help_text("digits"))
     p.add_argument("--output-name", default="f", metavar="NAME",
                    help=help_text("output_name"))
+    _fold_flags(p)
+
+
+def _fold_flags(p: argparse.ArgumentParser) -> None:
+    """``--fold`` and ``--focus``, shared by ``render`` and ``paths``."""
+    from .render.options import help_text
+
+    p.add_argument("--fold", metavar="neurons|DEPTH|SCOPE,...", help=help_text("fold"))
+    p.add_argument("--focus", metavar="NAME", help=help_text("focus"))
+
+
+def _folding(args: argparse.Namespace, out):  # type: ignore[no-untyped-def]
+    """The ``fold`` and ``focus`` of ``args``, checked against the graph ``out``."""
+    from .render.options import parse_fold
+
+    try:
+        fold = parse_fold(args.fold) if args.fold is not None else None
+    except InputError as exc:
+        raise InputError(f"--fold: {exc}") from None
+    focus = None
+    if args.focus is not None:
+        from .graph import leaf_named, nodes
+
+        try:
+            focus = leaf_named(args.focus, nodes(out))
+        except InputError as exc:
+            raise InputError(f"--focus {args.focus}: {exc}") from None
+    return fold, focus
 
 
 def _graph(args: argparse.Namespace, default: float | None = None):  # type: ignore[no-untyped-def]
@@ -202,10 +231,12 @@ def _render(args: argparse.Namespace) -> int:
     from .render.options import DrawOptions
 
     out = _graph(args)
+    fold, focus = _folding(args, out)
     options = DrawOptions(show=args.show, rankdir=args.rankdir, constants=args.constants,
                           renderer=args.renderer, digits=args.digits,
                           output_name=args.output_name,
-                          highlight=_leaf(out, args.wrt) if args.wrt else None)
+                          highlight=_leaf(out, args.wrt) if args.wrt else None,
+                          fold=fold, focus=focus)
     diagram = draw_with(out, options)
     if args.output:
         diagram.save(args.output)
@@ -241,35 +272,44 @@ def _paths(args: argparse.Namespace) -> int:
     out = _graph(args)
     an = Analysis(out)
     wrt = _leaf(out, args.wrt)
-    found = an.paths(wrt, DEFAULT_PATH_LIMIT if args.limit is None else args.limit)
+    fold, focus = _folding(args, out)
+    found = an.paths(wrt, DEFAULT_PATH_LIMIT if args.limit is None else args.limit, fold)
     for k, path in enumerate(found, 1):
         factors = " · ".join(elide([f"{f:g}" for f in path.factors])) or "1"
         print(printable(f"path {k}: ∂out/∂{wrt.name} along {_describe(path)}: {factors} = "
                         f"{path.product:g}"))
     total = math.fsum(p.product for p in found)
-    many = f"{len(found)} path{'' if len(found) == 1 else 's'}"
+    many = f"{len(found)}{' folded' if fold is not None else ''} path" + (
+        "" if len(found) == 1 else "s")
     print(f"sum over {many}: {total:g} = backprop's gradient {an.grad(wrt):g}")
     if args.output:
         from .render.diagram import draw_with
         from .render.options import DrawOptions
 
-        draw_with(out, DrawOptions(highlight=wrt), an).save(args.output)
+        draw_with(out, DrawOptions(highlight=wrt, fold=fold, focus=focus),
+                  an).save(args.output)
         print(f"wrote {printable(args.output)}")
     return EXIT_OK
 
 
 def _describe(path) -> str:  # type: ignore[no-untyped-def]
-    """The nodes of a path from the output down: ops by symbol, inputs by name."""
+    """The nodes of a path from the output down: ops by symbol, inputs by name, folded
+    scopes by name in brackets."""
     from .report import elide
 
-    def label(node) -> str:  # type: ignore[no-untyped-def]
+    scopes = path.folded or ("",) * len(path.nodes)
+
+    def label(node, scope: str) -> str:  # type: ignore[no-untyped-def]
+        if scope:
+            return f"[{scope}]"
         return str(node.name) if node.op is None else node.op.symbol
 
-    steps = [label(path.nodes[0])]
-    edges = zip(path.nodes[:-1], path.nodes[1:], path.positions, strict=True)
-    for parent, child, position in edges:
-        text = label(child)
-        if parent.inputs.count(child) > 1:  # the two edges of x*x: say which one
+    steps = [label(path.nodes[0], scopes[0])]
+    edges = zip(path.nodes[:-1], path.nodes[1:], path.positions, scopes[:-1], scopes[1:],
+                strict=True)
+    for parent, child, position, above, scope in edges:
+        text = label(child, scope)
+        if not above and parent.inputs.count(child) > 1:  # x*x's two edges: which one
             text += f" (argument {position + 1})"
         steps.append(text)
     return " ← ".join(elide(steps))

@@ -15,9 +15,11 @@ astronomically many), by one pass over the graph's order.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import DomainError, InputError, PathLimitError
+from .fold import Fold, Folding
 from .graph import check_var, local_partial, nodes
 from .var import Var
 
@@ -34,12 +36,16 @@ class Path:
     ``nodes`` runs from the output to ``wrt``; ``positions[k]`` is which argument of
     ``nodes[k]`` the path leaves by (so the two edges of ``x * x`` are told apart);
     ``factors[k]`` is that edge's local derivative; ``product`` is their product.
+    On a folded path (``paths(..., fold=...)``) ``folded[k]`` is the scope that
+    ``nodes[k]`` stands for ("" for a node outside every folded scope); a position
+    into a folded node is the index of the input in its group's ``inputs``.
     """
 
     nodes: tuple[Var, ...]
     positions: tuple[int, ...]
     factors: tuple[float, ...]
     product: float
+    folded: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         factors = " · ".join(f"{f:g}" for f in self.factors) or "1"
@@ -88,7 +94,8 @@ def count_text(count: int) -> str:
 
 
 def paths(out: Var, wrt: Var, *, limit: int = DEFAULT_PATH_LIMIT,
-          counts: dict[Var, int] | None = None) -> list[Path]:
+          counts: dict[Var, int] | None = None, fold: Fold = None,
+          folding: Folding | None = None) -> list[Path]:
     """Every path from ``out`` to ``wrt`` with its local factors and their product.
 
     The products sum to ``grad(out, wrt)``.  The number of paths can grow
@@ -96,14 +103,39 @@ def paths(out: Var, wrt: Var, *, limit: int = DEFAULT_PATH_LIMIT,
     :class:`~symgrad.errors.PathLimitError` is raised at once, saying how many there
     are.  Paths come out in a fixed order: left arguments first.  ``counts`` may be
     given when already known (:func:`path_counts` of the graph's order).
+
+    ``fold`` (``"neurons"``, a depth, or scope names; see :mod:`symgrad.fold`) lists
+    the paths of the folded graph instead: a folded scope is one node, and the factor
+    of an edge into it is the composite derivative of its output with respect to that
+    input.  Their products still sum to the gradient.  ``Path.folded`` names the scope
+    each node stands for.  ``folding`` may be given when already made.
+
+    >>> from symgrad import Var, scope, grad
+    >>> x = Var(0.5, name="x")
+    >>> with scope("neuron"):
+    ...     h = (x * 2.0 + 1.0).tanh()
+    >>> found = paths(h * x, x, fold="neurons")
+    >>> [p.folded for p in found]
+    [('', 'neuron', ''), ('', '')]
+    >>> abs(sum(p.product for p in found) - grad(h * x, x)) < 1e-12
+    True
     """
     check_var(out)
     check_var(wrt, "wrt")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise InputError(f"limit must be a non-negative integer, got {limit!r}")
-    if counts is None:
-        counts = path_counts(nodes(out), wrt)
-    total = counts[out]
+    if folding is None and fold is not None:
+        folding = Folding(out, fold)
+    children: Callable[[Var], list[tuple[Var, int]]]
+    factor: Callable[[Var, int], float]
+    if folding is not None:
+        counts = folding.path_counts(wrt)
+        children, factor = folding.children, folding.factor
+    else:
+        if counts is None:
+            counts = path_counts(nodes(out), wrt)
+        children, factor = _plain_children, local_partial
+    total = counts.get(out, 0)
     if total > limit:
         raise PathLimitError(
             f"there are {count_text(total)} paths from the output to {wrt.name!r}, more "
@@ -113,22 +145,19 @@ def paths(out: Var, wrt: Var, *, limit: int = DEFAULT_PATH_LIMIT,
     if not total:
         return found
     # Depth-first, keeping the current path in lists: the work is the size of the output.
-    trail, positions, factors, next_arg = [out], [], [], [0]
+    trail, positions, factors = [out], [], []
+    pending = [_live(children(out), counts) if out is not wrt else []]
     while trail:
         node = trail[-1]
-        i = next_arg[-1]
-        if node is not wrt:
-            inputs = node.inputs
-            while i < len(inputs) and not counts[inputs[i]]:
-                i += 1
-            if i < len(inputs):
-                next_arg[-1] = i + 1
-                trail.append(inputs[i])
-                positions.append(i)
-                factors.append(local_partial(node, i))
-                next_arg.append(0)
-                continue
-        else:
+        todo = pending[-1]
+        if todo:
+            child, i = todo.pop()
+            trail.append(child)
+            positions.append(i)
+            factors.append(factor(node, i))
+            pending.append(_live(children(child), counts) if child is not wrt else [])
+            continue
+        if node is wrt:
             product = 1.0
             for f in factors:
                 product *= f
@@ -136,10 +165,21 @@ def paths(out: Var, wrt: Var, *, limit: int = DEFAULT_PATH_LIMIT,
                 raise DomainError(f"the product of the local derivatives along path "
                                   f"{len(found) + 1} to {wrt.name!r} is {product!r}: it "
                                   "overflows the float range; scale the expression down")
-            found.append(Path(tuple(trail), tuple(positions), tuple(factors), product))
+            scopes = tuple(folding.scope_of(v) for v in trail) if folding else ()
+            found.append(Path(tuple(trail), tuple(positions), tuple(factors), product,
+                              scopes))
         trail.pop()
-        next_arg.pop()
+        pending.pop()
         if positions:
             positions.pop()
             factors.pop()
     return found
+
+
+def _plain_children(node: Var) -> list[tuple[Var, int]]:
+    return [(a, i) for i, a in enumerate(node.inputs)]
+
+
+def _live(children: list[tuple[Var, int]], counts: dict[Var, int]) -> list[tuple[Var, int]]:
+    """The children that lead to the target, last first (a stack pops them in order)."""
+    return [c for c in reversed(children) if counts.get(c[0], 0)]

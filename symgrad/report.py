@@ -2,14 +2,14 @@
 
 Numbers and findings come from the core (:mod:`symgrad.backprop`,
 :mod:`symgrad.diagnose`); this module only writes them, the way the figures label
-them (``x → (a²): ∂/∂a = 2a = 4``).
+them (``x → (u²): ∂/∂u = 2u = 4``).
 
 >>> from symgrad import Var
 >>> x = Var(2.0, name="x")
 >>> for line in paths_section((x**2 + 3)**2 + x, x, None):
 ...     print(line)
 paths from x to the output at x=2 (local derivatives multiply along a path; the paths add up):
-  path 1: x → (a²) → (a + 3) → (a²) → (+)
+  path 1: x → (u²) → (u + 3) → (u²) → (+)
           factors 4 · 1 · 14 · 1 = 56
   path 2: x → (+)
           factors 1 = 1
@@ -59,7 +59,7 @@ def node_text(v: Var) -> str:
 
 
 def edge_text(node: Var, i: int) -> str:
-    """``x → (a²): ∂/∂a = 2a = 4``, as the figures label an edge."""
+    """``x → (u²): ∂/∂u = 2u = 4``, as the figures label an edge."""
     from .render.labels import ARG_NAMES, partial_formula
 
     consts = tuple(a.value if a.op is CONST else None for a in node.inputs)
@@ -78,7 +78,7 @@ def elide(items: list[str], keep: int = SHOW_EDGES) -> list[str]:
 
 
 def path_text(path: Any) -> str:
-    """``x → (a²) → (a + 3)``; an edge into an op that uses its input twice says which."""
+    """``x → (u²) → (u + 3)``; an edge into an op that uses its input twice says which."""
     from .render.labels import ARG_NAMES
 
     steps = [node_text(path.nodes[-1])]

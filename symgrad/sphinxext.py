@@ -33,6 +33,11 @@ options of :func:`symgrad.draw`):
 ``:constants:``    ``inline`` (default) or ``nodes``
 ``:digits:``       significant digits of the numbers shown (default 4)
 ``:output:``       the name the output node and legend use (default ``f``)
+``:fold:``         draw scopes as one node each: ``neurons``, a depth (``1``) or scope
+                   names separated by commas (an expression's graph has scopes only
+                   when built by code; see ``symgrad.draw(..., fold=...)``)
+``:focus:``        a variable: keep only the nodes on its paths to the output, with
+                   the other inputs of those ops small and dimmed
 ``:interactive:``  (flag) in HTML builds, the explorer (:func:`symgrad.explore`): step
                    through the values, backprop and forward mode; other builders
                    (LaTeX/PDF) get the static figure
@@ -204,6 +209,12 @@ def _choice_of(option: str) -> Callable[[str], str]:
     return convert
 
 
+def _fold(argument: str) -> Any:
+    from .render.options import parse_fold
+
+    return parse_fold(argument)
+
+
 def _digits(argument: str) -> int:
     value = directives.positive_int(argument)
     if value > 17:
@@ -227,6 +238,8 @@ class SymgradGraph(SphinxDirective):
         "constants": _choice_of("constants"),
         "digits": _digits,
         "output": directives.unchanged_required,
+        "fold": _fold,
+        "focus": directives.unchanged_required,
         "interactive": directives.flag,
         **FIGURE_OPTIONS,
     }
@@ -287,10 +300,12 @@ class SymgradGraph(SphinxDirective):
                                 for n in names)
             raise InputError(f"no value for {', '.join(missing)}: give every variable a value "
                              f"with :at: (e.g. :at: {example})")
+        for option in ("wrt", "focus"):
+            name = self.options.get(option)
+            if name is not None and name not in names:
+                raise InputError(f":{option}: {name!r} is not a variable of the expression "
+                                 f"(its variables: {', '.join(names) or 'none'})")
         wrt = self.options.get("wrt")
-        if wrt is not None and wrt not in names:
-            raise InputError(f":wrt: {wrt!r} is not a variable of the expression (its "
-                             f"variables: {', '.join(names) or 'none'})")
         out = parse(expression, **values)
         grads = "grads" in self.options
         if grads:
@@ -303,6 +318,8 @@ class SymgradGraph(SphinxDirective):
             "grads": grads,
             "digits": self.options.get("digits", 4),
             "output_name": self.options.get("output", "f"),
+            "fold": self.options.get("fold"),
+            "focus": self.options.get("focus"),
         }
         diagram = draw_with(out, DrawOptions(**drawing))  # type: ignore[arg-type]
         dpi = self.config.symgrad_graph_png_dpi

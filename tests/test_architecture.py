@@ -14,9 +14,9 @@ PACKAGE = ROOT / "symgrad"
 SOURCES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 #: The core: it imports neither SymPy nor Graphviz (nor anything outside the stdlib).
-CORE = {"ops", "scopes", "var", "graph", "backprop", "pathsum", "forward", "finite",
-        "diagnose", "analysis", "compile", "compiled", "codegen", "_check", "_source",
-        "parse", "errors"}
+CORE = {"ops", "scopes", "var", "graph", "backprop", "pathsum", "fold", "forward",
+        "finite", "diagnose", "analysis", "compile", "compiled", "codegen", "_check",
+        "_source", "parse", "errors"}
 
 
 #: Optional extras the core may import inside a function (never at the top).

@@ -210,3 +210,58 @@ def test_long_paths_are_elided():
     result = run("paths", " + ".join(["x"] * 60), "--wrt", "x", "--at", "x=1")
     first = result.stdout.splitlines()[0]
     assert result.returncode == 0 and "more …" in first and len(first) < 300
+
+
+# -- --fold and --focus ---------------------------------------------------------------------
+
+def scoped_graph(args, default=None):
+    """A graph with a scoped neuron, standing in for the parsed text (text has no scopes)."""
+    from symgrad import Var, scope
+
+    x = Var(0.5, name="x")
+    with scope("neuron"):
+        w, b = Var(2.0, name="w"), Var(-1.0, name="b")
+        h = (w * x + b).tanh()
+    return h * x + b
+
+
+def test_paths_fold_lists_the_folded_paths(monkeypatch, capsys):
+    import symgrad
+    import symgrad.cli
+
+    monkeypatch.setattr(symgrad.cli, "_graph", scoped_graph)
+    assert main(["paths", "(a scoped neuron)", "--wrt", "x", "--fold", "neurons"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("path 1: ∂out/∂x along + ← × ← [neuron] ← x: ")
+    assert lines[1].startswith("path 2: ∂out/∂x along + ← × ← x: ")
+    out = scoped_graph(None)
+    x = next(v for v in symgrad.leaves(out) if v.name == "x")
+    assert lines[2] == f"sum over 2 folded paths: {symgrad.grad(out, x):g} = backprop's " \
+        f"gradient {symgrad.grad(out, x):g}"
+
+
+def test_render_fold_and_focus(monkeypatch, capsys, tmp_path):
+    import symgrad.cli
+
+    monkeypatch.setattr(symgrad.cli, "_graph", scoped_graph)
+    assert main(["render", "(a scoped neuron)", "--fold", "neurons", "--focus", "w"]) == 0
+    source = capsys.readouterr().out
+    assert '"g0" [label="neuron\\n= ' in source
+    assert "focus on w: " in source and "∂/∂w = " in source
+    assert main(["paths", "(scoped)", "--wrt", "w", "--fold", "neurons", "--focus", "w",
+                 "-o", str(tmp_path / "f.svg")]) == 0
+    ElementTree.parse(tmp_path / "f.svg")
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["paths", "x*x", "--wrt", "x", "--at", "x=1", "--fold", "neurons"],
+     "fold='neurons' folds nothing: the graph has no scopes"),
+    (["render", "x*x", "--at", "x=1", "--fold", "0"], "--fold: fold=0 is not a depth"),
+    (["render", "x*x", "--at", "x=1", "--fold", " , "], "--fold: fold is empty"),
+    (["render", "x*y", "--at", "x=1,y=2", "--focus", "z"],
+     "--focus z: the expression has no input named 'z' (its inputs: x, y)"),
+])
+def test_fold_and_focus_errors_are_one_line(args, needle, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], err

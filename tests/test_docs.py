@@ -55,8 +55,11 @@ def test_the_tutorial_has_its_figures(site):
         assert "<svg" in svg and "</svg>" in svg
     texts = [(site / "_images" / n).read_text(encoding="utf-8") for n in graphs]
     assert any("sum = 57 = ∂g/∂x" in t for t in texts)          # two paths summed
-    assert any("∂/∂a = 2a = 14" in t for t in texts)            # a labelled edge
+    assert any("∂/∂u = 2u = 14" in t for t in texts)            # a labelled edge
     assert any("grad = 56" in t for t in texts)                 # after backprop
+    (folded,) = images(page, "symgrad-model")                   # the XOR loss, folded
+    folded_svg = (site / "_images" / folded).read_text(encoding="utf-8")
+    assert "layer1/neuron0" in folded_svg and "σ′(z)" in folded_svg
     # The figures sit in the sections that talk about them.
     def at(anchor: str) -> int:
         return page.index(f'id="{anchor}"')
@@ -66,7 +69,7 @@ def test_the_tutorial_has_its_figures(site):
              "fig-graph", "the-chain-rule-products-along-a-path", "fig-one-path",
              "and-sums-across-paths", "fig-two-paths",
              "backprop-every-derivative-in-one-pass", "learning-and", "fig-and-loss",
-             "xor-and-the-hidden-layer", "fig-xor-loss", "fig-xor-network"]
+             "xor-and-the-hidden-layer", "fig-xor-folded", "fig-xor-loss", "fig-xor-network"]
     positions = [at(anchor) for anchor in order]
     assert positions == sorted(positions)
 

@@ -165,6 +165,31 @@ def test_values_pass_and_svg_mapping() -> None:
     assert sorted(int(g.get("data-edge", "")) for g in edges) == drawn_edges
 
 
+@pytest.mark.parametrize("option", [{"fold": "neurons"}, {"fold": 1},
+                                    {"focus": "layer0.neuron1.w0"}])
+def test_fold_and_focus_reach_the_figure_and_the_data_stays_unfolded(option: Any) -> None:
+    out = xor_loss()
+    e = explore(out, **option)
+    drawn = drawn_nodes(symgrad.nodes(out), out)
+    assert len(e.data["nodes"]) == len(drawn) == 80       # every node, every step
+    root = ET.fromstring(e.svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    nodes = [g for g in root.iter(f"{ns}g") if g.get("class") == "node"]
+    tagged = [g for g in nodes if g.get("data-node") is not None]
+    assert 0 < len(tagged) < len(drawn)
+    for g in tagged:                                       # each tag names the right node
+        v = drawn[int(g.get("data-node", ""))]
+        assert fmt_number(v.value) in " ".join(t.text or "" for t in g.iter(f"{ns}text"))
+    texts = " ".join(t.text or "" for t in root.iter(f"{ns}text"))
+    if "fold" in option:
+        assert "layer1/neuron0" in texts or "layer1" in texts
+        assert len(nodes) - len(tagged) == (3 if option["fold"] == "neurons" else 2)
+    else:
+        assert "focus on layer0.neuron1.w0" in texts and len(nodes) == len(tagged)
+    with pytest.raises(InputError, match="fold=3 folds no scope"):
+        explore(out, fold=3)
+
+
 def test_constants_as_nodes() -> None:
     out, _ = chain()
     e = explore(out, constants="nodes")
@@ -392,7 +417,8 @@ def test_browser_numbers_are_written_as_the_figure_writes_them(browser: Any, tmp
 
 
 @needs_chromium
-@pytest.mark.parametrize("case", ["leaf", "constant", "undefined", "nodes", "omitted"])
+@pytest.mark.parametrize("case", ["leaf", "constant", "undefined", "nodes", "omitted", "fold",
+                                  "focus"])
 def test_browser_edge_cases_raise_no_script_error(browser: Any, tmp_path: Path, case: str,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     x = Var(2.0, name="x")
@@ -406,6 +432,10 @@ def test_browser_edge_cases_raise_no_script_error(browser: Any, tmp_path: Path, 
         e = explore(symgrad.constant(3.0))
     elif case == "undefined":
         e = explore(symgrad.sqrt(x - 2) + x, wrt="x")
+    elif case == "fold":  # the figure folded, the steps inside neurons only in the panels
+        e = explore(xor_loss(), fold="neurons", wrt="layer0.neuron0.w0")
+    elif case == "focus":
+        e = explore(xor_loss(), focus="layer0.neuron1.b", wrt="layer0.neuron1.b")
     else:
         e = explore(chain()[0], constants="nodes", wrt="x")
     browser.get_log("browser")
@@ -515,7 +545,7 @@ def test_browser_click_and_keyboard(browser: Any, tmp_path: Path) -> None:
     assert state(browser)["step"] == 1
     browser.find_element(By.CSS_SELECTOR, 'g[data-name="x"]').click()
     detail = browser.find_element(By.ID, "sg-detail").text
-    assert "input x" in detail and "∂/∂a" not in detail
+    assert "input x" in detail and "∂/∂u" not in detail
     browser.find_element(By.CSS_SELECTOR, 'g[data-node="4"]').click()  # the output
     detail = browser.find_element(By.ID, "sg-detail").text
     assert "output f" in detail and "grad ∂f/∂node\n1" in detail
@@ -574,3 +604,22 @@ def test_browser_screenshots(browser: Any, tmp_path: Path) -> None:
     browser.save_screenshot(str(SHOTS / "xor-reverse-end-fit.png"))
     for name in ("chain-reverse-mid", "chain-reverse-end", "xor-reverse-mid"):
         assert (SHOTS / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_page_names_operands_as_its_figure_does() -> None:
+    v0, x = Var(2.0, name="v0"), Var(3.0, name="x")
+    e = explore(v0 * x + v0**2)
+    assert e.data["operands"] == ["p", "q"]                 # v0 blocks u, v
+    captions = [row[2] for row in e.data["nodes"] if row[0] == "op"]
+    assert "p²" in captions and not any("u" in c or "v" in c for c in captions)
+    assert "∂/∂p = q = 3" in e.svg
+    assert explore(x * x).data["operands"] == ["u", "v"]
+
+
+@needs_chromium
+def test_browser_status_uses_the_figures_operand_names(browser: Any, tmp_path: Path) -> None:
+    v0, x = Var(2.0, name="v0"), Var(3.0, name="x")
+    load(browser, explore((v0 * x).sin()), tmp_path, "#pass=reverse")
+    browser.execute_script("window.symgrad.step(); window.symgrad.step();")
+    status = browser.execute_script("return document.getElementById('sg-status').textContent")
+    assert "upstream to p (v0)" in status and "q (x)" in status, status

@@ -55,9 +55,9 @@ assert symgrad.gradcheck(z).ok                                       # finite di
 ps = symgrad.paths(z, x)                                             # paths
 assert len(ps) == 2 and abs(sum(q.product for q in ps) - symgrad.grad(z, x)) < 1e-12
 from symgrad.render.labels import partial_formula
-assert partial_formula(OPS["softplus"], 0) == "σ(a)"                # the edge formula
+assert partial_formula(OPS["softplus"], 0) == "σ(u)"                # the edge formula
 src = symgrad.draw(z).source
-assert "softplus" in src and "∂/∂a = σ(a) = " in src               # the figure
+assert "softplus" in src and "∂/∂u = σ(u) = " in src               # the figure
 from symgrad.cli import build_parser
 assert "softplus" in build_parser()._subparsers._group_actions[0].choices["render"].format_help()
 from symgrad.nn import ACTIVATIONS

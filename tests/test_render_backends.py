@@ -59,7 +59,7 @@ def test_auto_renders_svg_and_png_with_no_system_graphviz(no_dot: None) -> None:
     d = draw((x**2 + 3) ** 2 + y)
     root = ET.fromstring(d.svg())
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
-    assert "∂/∂a = 2a = 14" in texts and "f = 50" in texts
+    assert "∂/∂u = 2u = 14" in texts and "f = 50" in texts
     assert d.png().startswith(PNG_MAGIC)
 
 
@@ -194,7 +194,7 @@ def test_system_dot_writes_pdf_svg_png() -> None:
     assert d.pdf().startswith(b"%PDF")
     assert d.png().startswith(PNG_MAGIC)
     texts = [t.text for t in ET.fromstring(d.svg()).iter("{http://www.w3.org/2000/svg}text")]
-    assert "∂/∂a = 2a = 14" in texts
+    assert "∂/∂u = 2u = 14" in texts
     assert choose("auto", "pdf").name == "dot"
     assert draw(x * y).pdf().startswith(b"%PDF")       # auto picks dot for PDF
 

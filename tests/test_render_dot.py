@@ -38,8 +38,10 @@ _ATTR = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
 def unquote(text: str) -> str:
-    """The inverse of quote() for the tests: DOT escapes back to text, lines to \\n."""
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "l": "\n"}.get(m[1], m[1]), text)
+    """The inverse of quote() for the tests: DOT escapes back to text, lines to \\n,
+    and the "&amp;" Graphviz reads as "&"."""
+    text = re.sub(r"\\(.)", lambda m: {"n": "\n", "l": "\n"}.get(m[1], m[1]), text)
+    return text.replace("&amp;", "&")
 
 
 def edges(source: str) -> list[tuple[str, str, dict[str, str]]]:
@@ -84,14 +86,14 @@ def test_tutorial_edges_say_the_right_value_and_derivative() -> None:
     src = to_dot(tutorial())
     labels = {(t, h): a["label"] for t, h, a in edges(src)}
     nodes_ = {n: a["label"] for n, a in node_attrs(src).items()}
-    assert nodes_ == {"n0": "x = 2", "n1": "a²\n= 4", "n2": "a + 3\n= 7",
-                      "n3": "a²\n= 49", "n4": "y = 1", "n5": "+\nf = 50"}
+    assert nodes_ == {"n0": "x = 2", "n1": "u²\n= 4", "n2": "u + 3\n= 7",
+                      "n3": "u²\n= 49", "n4": "y = 1", "n5": "+\nf = 50"}
     assert labels == {
-        ("n0", "n1"): "a = x = 2\n∂/∂a = 2a = 4",
-        ("n1", "n2"): "a = 4\n∂/∂a = 1",
-        ("n2", "n3"): "a = 7\n∂/∂a = 2a = 14",
-        ("n3", "n5"): "a = 49\n∂/∂a = 1",
-        ("n4", "n5"): "b = y = 1\n∂/∂b = 1",
+        ("n0", "n1"): "u = x = 2\n∂/∂u = 2u = 4",
+        ("n1", "n2"): "u = 4\n∂/∂u = 1",
+        ("n2", "n3"): "u = 7\n∂/∂u = 2u = 14",
+        ("n3", "n5"): "u = 49\n∂/∂u = 1",
+        ("n4", "n5"): "v = y = 1\n∂/∂v = 1",
     }
 
 
@@ -106,7 +108,7 @@ def test_edge_numbers_are_the_engines_local_partials() -> None:
     for tail, head, attrs in edges(src):
         v, a = ids[head], ids[tail]
         arg, *rest = attrs["label"].split("\n")
-        i = "ab".index(arg[0])
+        i = "uv".index(arg[0])
         assert v.inputs[i] is a
         assert rest == [f"∂/∂{arg[0]} = {fmt_number(local_partial(v, i), 12)}"]
         seen += 1
@@ -114,10 +116,10 @@ def test_edge_numbers_are_the_engines_local_partials() -> None:
 
 
 @pytest.mark.parametrize("show, expected", [
-    ("both", "a = 7\n∂/∂a = 2a = 14"),
-    ("formula", "a = 7\n∂/∂a = 2a"),
-    ("number", "a = 7\n∂/∂a = 14"),
-    ("none", "a = 7"),
+    ("both", "u = 7\n∂/∂u = 2u = 14"),
+    ("formula", "u = 7\n∂/∂u = 2u"),
+    ("number", "u = 7\n∂/∂u = 14"),
+    ("none", "u = 7"),
 ])
 def test_show_chooses_formula_number_both_or_none(show: str, expected: str) -> None:
     labels = {(t, h): a["label"] for t, h, a in edges(to_dot(tutorial(), DotOptions(show=show)))}
@@ -130,18 +132,18 @@ def test_constants_as_nodes_keep_the_general_formula() -> None:
     assert [a["label"] for a in nodes_.values() if a.get("shape") == "plaintext"] == \
         ["2", "3", "2"]
     labels = [a["label"] for _, _, a in edges(src)]
-    assert "a = 7\n∂/∂a = b·a^(b−1) = 14" in labels
-    assert "b = 2" in labels            # an edge from a constant carries only its value
+    assert "u = 7\n∂/∂u = v·u^(v−1) = 14" in labels
+    assert "v = 2" in labels            # an edge from a constant carries only its value
     assert sum("∂" in lab for lab in labels) == 5
 
 
 # -- formulas: the op table's rules, printed -----------------------------------------
 
 FORMULAS = {
-    "add": ("1", "1"), "sub": ("1", "−1"), "mul": ("b", "a"), "div": ("1/b", "−a/b²"),
-    "pow": ("b·a^(b−1)", "a^b·log(a)"), "neg": ("−1",), "exp": ("exp(a)",),
-    "log": ("1/a",), "sin": ("cos(a)",), "cos": ("−sin(a)",), "tanh": ("1 − tanh(a)²",),
-    "sigmoid": ("σ(a)·(1 − σ(a))",), "relu": ("step(a)",), "sqrt": ("1/(2√a)",),
+    "add": ("1", "1"), "sub": ("1", "−1"), "mul": ("v", "u"), "div": ("1/v", "−u/v²"),
+    "pow": ("v·u^(v−1)", "u^v·log(u)"), "neg": ("−1",), "exp": ("exp(u)",),
+    "log": ("1/u",), "sin": ("cos(u)",), "cos": ("−sin(u)",), "tanh": ("1 − tanh(u)²",),
+    "sigmoid": ("σ(u)·(1 − σ(u))",), "relu": ("step(u)",), "sqrt": ("1/(2√u)",),
     "step": ("0",),
 }
 
@@ -179,13 +181,13 @@ def test_formula_evaluates_to_the_edge_number(name: str) -> None:
 
 
 @pytest.mark.parametrize("op, i, consts, expected", [
-    ("pow", 0, (None, 2.0), "2a"),
-    ("pow", 0, (None, 3.0), "3a²"),
-    ("pow", 0, (None, 0.5), "1/(2√a)"),
-    ("pow", 0, (None, -1.0), "−1/a²"),
-    ("pow", 1, (2.0, None), "2^b·log(2)"),
+    ("pow", 0, (None, 2.0), "2u"),
+    ("pow", 0, (None, 3.0), "3u²"),
+    ("pow", 0, (None, 0.5), "1/(2√u)"),
+    ("pow", 0, (None, -1.0), "−1/u²"),
+    ("pow", 1, (2.0, None), "2^v·log(2)"),
     ("mul", 0, (None, 0.25), "1/4"),
-    ("div", 1, (1.0, None), "−1/b²"),
+    ("div", 1, (1.0, None), "−1/v²"),
 ])
 def test_constants_are_substituted_into_formulas(op: str, i: int, consts: tuple,
                                                  expected: str) -> None:
@@ -210,8 +212,8 @@ def test_numbers() -> None:
 
 
 def test_op_caption_writes_constants_where_they_go() -> None:
-    assert op_caption(OPS["sub"], (1.0, None)) == "1 − b"
-    assert op_caption(OPS["sub"], (None, 1.0)) == "a − 1"
+    assert op_caption(OPS["sub"], (1.0, None)) == "1 − v"
+    assert op_caption(OPS["sub"], (None, 1.0)) == "u − 1"
     assert op_caption(OPS["sigmoid"], (None,)) == "σ"
 
 
@@ -219,7 +221,7 @@ def test_undefined_partial_is_said_not_raised() -> None:
     b = Var(2.0, name="b")
     out = (-2.0) ** b            # a negative base: d/db = out·log(a) is undefined
     labels = [a["label"] for _, _, a in edges(to_dot(out))]
-    assert labels == ["b = 2\n∂/∂b = a^b·log(a) = undefined"]
+    assert labels == ["v = b = 2\n∂/∂v = u^v·log(u) = undefined"]
 
 
 def test_undefined_partial_on_a_highlighted_path() -> None:
@@ -228,12 +230,51 @@ def test_undefined_partial_on_a_highlighted_path() -> None:
     assert "1 path from f to b; ∂f/∂b is undefined: a local derivative of pow(" in src
 
 
-def test_leaf_named_like_its_argument_is_not_repeated() -> None:
-    a, b = Var(3.0, name="a"), Var(4.0, name="b")
-    labels = [x["label"] for _, _, x in edges(to_dot(b * a, DotOptions(show="none")))]
-    assert labels == ["a = b = 4", "b = a = 3"] or labels == ["b = a = 3", "a = b = 4"]
-    labels = [x["label"] for _, _, x in edges(to_dot(a * b, DotOptions(show="none")))]
-    assert sorted(labels) == ["a = 3", "b = 4"]
+@pytest.mark.parametrize("names", [
+    ("x", "y"), ("a", "b"), ("u", "v"), ("w1", "v"), ("U", "q"), ("ｖ", "x"), ("v0", "v₁"),
+    ("u", "v", "p", "q", "s", "t", "α", "β", "ξ", "η"),
+])
+def test_no_operand_reads_as_an_input_name(names: tuple[str, ...]) -> None:
+    """An edge says which operand it feeds (u = x = 2; ∂/∂u = ...) and a caption where
+    its operands go (u²): none of those symbols may be an input's name."""
+    import unicodedata
+
+    def key(t: str) -> str:
+        return unicodedata.normalize("NFKC", t).casefold()
+
+    leaves = [Var(float(k + 1) / 4, name=n) for k, n in enumerate(names)]
+    out = leaves[0]
+    for v in leaves[1:]:
+        out = out * v + v**2 - 1 / v
+    src = to_dot(out)
+    taken = {key(n) for n in names}
+    operands = set()
+    for _, _, attrs in edges(src):
+        first, *rest = attrs["label"].split("\n")
+        operand = first.split(" = ")[0]
+        operands.add(operand)
+        assert key(operand) not in taken, attrs["label"]
+        for line in rest:
+            assert line.startswith(f"∂/∂{operand} = "), attrs["label"]
+    assert len(operands) == 2
+    for attrs in node_attrs(src).values():
+        caption = re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]", "", attrs["label"].split("\n")[0])
+        if attrs.get("shape") == "ellipse":      # an op: only operands, digits, symbols
+            words = {key(w) for w in re.findall(r"(?:[^\W\d_]|′)+", caption)}
+            assert not words & taken, caption
+
+
+def test_inputs_indexed_like_an_operand_block_it() -> None:
+    v0, v1 = Var(2.0, name="v0"), Var(1.0, name="v1")
+    labels = [a["label"] for _, _, a in edges(to_dot(v0 * v1))]
+    assert labels == ["p = v0 = 2\n∂/∂p = q = 1", "q = v1 = 1\n∂/∂q = p = 2"]
+
+
+def test_the_neuron_with_a_bias_called_v_uses_other_operand_names() -> None:
+    w, x, v = Var(2.0, name="w"), Var(1.0, name="x"), Var(-0.5, name="v")
+    labels = [a["label"] for _, _, a in edges(to_dot((w * x + v).sigmoid()))]
+    assert labels[:2] == ["p = w = 2\n∂/∂p = q = 1", "q = x = 1\n∂/∂q = p = 2"]
+    assert "q = v = −0.5\n∂/∂q = 1" in labels
 
 
 # -- determinism and structure ----------------------------------------------------------
@@ -248,8 +289,8 @@ def test_same_graph_same_bytes_and_ids_in_topological_order() -> None:
 def test_x_times_x_has_two_edges() -> None:
     x = Var(3.0, name="x")
     got = [(t, h, a["label"]) for t, h, a in edges(to_dot(x * x))]
-    assert got == [("n0", "n1", "a = x = 3\n∂/∂a = b = 3"),
-                   ("n0", "n1", "b = x = 3\n∂/∂b = a = 3")]
+    assert got == [("n0", "n1", "u = x = 3\n∂/∂u = v = 3"),
+                   ("n0", "n1", "v = x = 3\n∂/∂v = u = 3")]
 
 
 def test_grads_shown_on_every_node() -> None:
@@ -258,7 +299,7 @@ def test_grads_shown_on_every_node() -> None:
     out.backward()
     labels = {n: a["label"] for n, a in node_attrs(draw(out).source).items()}
     assert labels["n0"] == "x = 2\ngrad = 56"
-    assert labels["n3"] == "a²\n= 49\ngrad = 1"
+    assert labels["n3"] == "u²\n= 49\ngrad = 1"
     assert "grad =" not in draw(out, grads=False).source
 
 
@@ -298,7 +339,7 @@ def test_highlight_colours_exactly_the_paths_and_sums_them() -> None:
     legend = unquote(re.search(r'^  label="(.*)";$', src, re.M)[1])
     assert legend.splitlines() == [
         "2 paths from f to x (factors from the output down):",
-        "path 1 (f → + → a² → a + 3 → a² → x): 1 · 1 · 14 · 1 · 4 = 56",
+        "path 1 (f → + → u² → u + 3 → u² → x): 1 · 1 · 14 · 1 · 4 = 56",
         "path 2 (f → + → × → x): 1 · 1 · 1 = 1",
         "sum = 57 = ∂f/∂x",
     ]

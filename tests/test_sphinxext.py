@@ -82,10 +82,10 @@ def test_the_directive_renders_svg_without_system_dot(good_build):
     assert len(images) == 2 and images[0] != images[1]
     first = (out / "_images" / images[0]).read_text(encoding="utf-8")
     assert first.startswith("<?xml") and "<svg" in first
-    assert "∂/∂a = 2a = 14" in first                          # an edge label, rendered
+    assert "∂/∂u = 2u = 14" in first                          # an edge label, rendered
     assert "sum = 56 = ∂f/∂x" in first                        # the :wrt: legend
     second = (out / "_images" / images[1]).read_text(encoding="utf-8")
-    assert "∂/∂a = 3" in second and "2a" not in second        # :show: number
+    assert "∂/∂u = 3" in second and "2u" not in second        # :show: number
     assert "sum = 6 = ∂g/∂x" in second and "∂f" not in second  # :output: g
 
 
@@ -261,3 +261,45 @@ def test_interactive_is_the_explorer_in_html_and_the_figure_in_latex(tmp_path):
     tex = next((tmp_path / "latex").glob("*.tex")).read_text(encoding="utf-8")
     assert "includegraphics" in tex and "Step through backprop." in tex
     assert "iframe" not in tex
+
+
+FOCUS = """\
+Focus and fold
+==============
+
+.. symgrad-graph:: (x**2 + 3)**2 + x*y
+   :at: x=2, y=1
+   :focus: y
+
+.. symgrad-graph:: x * y
+   :at: x=2, y=1
+   :focus: z
+
+.. symgrad-graph:: x * y
+   :at: x=2, y=1
+   :fold: neurons
+
+.. symgrad-graph:: x * y
+   :at: x=2, y=1
+   :fold: 0
+"""
+
+
+def test_focus_and_fold_options(tmp_path):
+    src = project(tmp_path, {"index.rst": FOCUS})
+    result = build(src, tmp_path / "html")
+    assert result.returncode != 0
+    page = str(src / "index.rst")
+    for line, message in [
+        (8, "ERROR: symgrad-graph 'x * y': :focus: 'z' is not a variable of the expression "
+            "(its variables: x, y)"),
+        (12, "ERROR: symgrad-graph 'x * y': fold='neurons' folds nothing: the graph has no "
+             "scopes"),
+        (16, 'ERROR: Error in "symgrad-graph" directive'),
+    ]:
+        assert f"{page}:{line}: {message}" in result.stderr, result.stderr
+    assert "fold=0 is not a depth" in result.stderr
+    (svg,) = (tmp_path / "html" / "_images").glob("symgrad-graph-*.svg")
+    text = svg.read_text(encoding="utf-8")
+    assert "focus on y: 3 nodes on the paths from f, 2 other inputs dimmed, 2 nodes left " \
+        "out" in text

@@ -97,10 +97,10 @@ def test_a_missing_chain_rule_factor_names_the_edge():
     assert lines[0] == ("d/dx of (x**2 + 3)**2 is 4*x*(x**2 + 3), not the expected "
                         "2*x**2 + 6")
     assert "  at x=2: the derivative is 56, the expected 14" in lines
-    assert "  path 1: x → (a²) → (a + 3) → (a²)" in lines
+    assert "  path 1: x → (u²) → (u + 3) → (u²)" in lines
     assert "          factors 4 · 1 · 14 = 56;  term 2*x*(2*x**2 + 6)" in lines
     assert lines[-1] == ("diagnosis: the expected derivative is missing the local factor "
-                         "of one edge on path 1: x → (a²): ∂/∂a = 2a = 4")
+                         "of one edge on path 1: x → (u²): ∂/∂u = 2u = 4")
 
 
 def test_a_left_out_path_is_named():
@@ -112,7 +112,7 @@ def test_a_left_out_path_is_named():
 
 def test_x_times_x_has_two_paths_and_either_may_be_left_out():
     message = failure("x * x", "x", "x", at={"x": 3})
-    assert "path 1: x → (×) as a" in message and "path 2: x → (×) as b" in message
+    assert "path 1: x → (×) as u" in message and "path 2: x → (×) as v" in message
     assert "leaves out path 1 or path 2" in message
 
 
@@ -122,10 +122,10 @@ def test_a_constant_factor_off_is_reported():
 
 
 def test_an_inner_edge_factor_missing_is_named():
-    # Forgetting the derivative of the outer square: the edge (a + 3) → (a²).
+    # Forgetting the derivative of the outer square: the edge (u + 3) → (u²).
     message = failure("(x**2 + 3)**2", "x", "2*x", at={"x": 2})
-    assert "missing the local factor of one edge on path 1: (a + 3) → (a²): " \
-           "∂/∂a = 2a = 14" in message
+    assert "missing the local factor of one edge on path 1: (u + 3) → (u²): " \
+           "∂/∂u = 2u = 14" in message
 
 
 def test_an_unrelated_expected_gets_no_false_diagnosis():
@@ -217,7 +217,7 @@ def test_a_wrong_op_rule_fails_with_the_table_and_the_edge(symbolic):
     assert message.startswith("the gradients of the output disagree for x, y:")
     assert "MISMATCH" in message                                   # the per-input table
     assert "paths from x to the output" in message
-    assert "(×) → (bsin): ∂/∂a = sin(a) = 0.9093, but a finite difference of badsin " \
+    assert "(×) → (bsin): ∂/∂u = sin(u) = 0.9093, but a finite difference of badsin " \
            f"there gives {math.cos(2.0):.4g}".replace("-", "−") in message.replace("-", "−")
 
 
@@ -243,7 +243,7 @@ def test_a_deep_failing_chain_gives_a_short_message():
     message = str(info.value)
     assert len(message) < 5000
     assert "… 99986 more …" in message                     # the one long path, elided
-    assert "x → (bsin): ∂/∂a = sin(a) = 0.4794, but a finite difference" in message
+    assert "x → (bsin): ∂/∂u = sin(u) = 0.4794, but a finite difference" in message
 
 
 def test_a_deep_chain_is_checked_without_recursion(watchdog):

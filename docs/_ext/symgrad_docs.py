@@ -7,6 +7,13 @@
     (:func:`symgrad.sphinxext.write_figure`).  Options: ``:caption:``, ``:alt:``,
     ``:align:``, ``:width:``, ``:name:``, ``:class:``.
 
+``.. symgrad-model:: NAME``
+    Draws the graph of one of the models in :data:`MODELS` (a model's loss is built by
+    code, so it cannot be written as a ``symgrad-graph`` expression) with
+    :func:`symgrad.draw`, through the same figure cache.  Options: ``:fold:`` and
+    ``:focus:`` (as ``symgrad-graph`` reads them), ``:grads:`` (run backprop first),
+    ``:show:``, ``:rankdir:``, and the figure options.
+
 ``.. symgrad-cli::``
     The command-line reference, generated from ``symgrad.cli.build_parser()``: one
     section per sub-command with its description, usage and every option.
@@ -32,7 +39,9 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
 import symgrad
+import symgrad.nn
 from symgrad import tutorial
+from symgrad.render.options import CHOICES, parse_fold
 from symgrad.sphinxext import FIGURE_OPTIONS, image_nodes, write_figure
 
 # -- the plots -----------------------------------------------------------------------
@@ -206,6 +215,62 @@ class SymgradPlot(SphinxDirective):
         return image_nodes(self, uri, alt, self.options, classes=("symgrad-plot",))
 
 
+# -- model graphs -------------------------------------------------------------------
+
+#: The graphs ``symgrad-model`` draws, by name: each builds a fresh loss graph.
+MODELS: dict[str, Callable[[], symgrad.Var]] = {
+    "xor-2-2-1": lambda: symgrad.nn.loss_graph(symgrad.nn.MLP(2, [2, 1], seed=0),
+                                               symgrad.nn.XOR),
+}
+
+
+def _model_name(argument: str) -> str:
+    return str(directives.choice(argument.strip(), tuple(MODELS)))
+
+
+def model_diagram(name: str, drawing: dict[str, Any], grads: bool = False) -> Any:
+    """The figure ``symgrad-model`` makes of ``MODELS[name]`` (the tests draw it too)."""
+    out = MODELS[name]()
+    if grads:
+        out.backward()
+    return symgrad.draw(out, **drawing)
+
+
+class SymgradModel(SphinxDirective):
+    """``.. symgrad-model:: NAME``: a model's graph, drawn during the build."""
+
+    required_arguments = 1
+    has_content = False
+    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
+        "fold": parse_fold,
+        "focus": directives.unchanged_required,
+        "grads": directives.flag,
+        "show": lambda a: directives.choice(a, CHOICES["show"]),
+        "rankdir": lambda a: directives.choice(a, CHOICES["rankdir"]),
+        **FIGURE_OPTIONS,
+    }
+
+    def run(self) -> list[Node]:
+        try:
+            name = _model_name(self.arguments[0])
+        except ValueError:
+            raise self.error(f"symgrad-model: unknown model {self.arguments[0]!r} "
+                             f"(known: {', '.join(MODELS)})") from None
+        drawing = {k: self.options[k] for k in ("fold", "focus", "show", "rankdir")
+                   if k in self.options}
+        grads = "grads" in self.options
+        try:
+            diagram = model_diagram(name, drawing, grads)
+            key = {"name": name, "drawing": drawing, "grads": grads, "code": _SOURCE_HASH}
+            uri = write_figure(self, "symgrad-model", key, {
+                "svg": lambda: diagram.svg().encode("utf-8"),
+                "png": lambda: diagram.png(dpi=self.config.symgrad_graph_png_dpi)})
+        except symgrad.SymgradError as exc:
+            raise self.error(f"symgrad-model {name}: {exc}") from None
+        alt = self.options.get("alt") or f"the graph of the model {name}"
+        return image_nodes(self, uri, alt, self.options, classes=("symgrad-model",))
+
+
 # -- the CLI reference ---------------------------------------------------------------
 
 _RST_SPECIAL = str.maketrans({c: "\\" + c for c in "\\*`|_[]<>"})
@@ -298,6 +363,7 @@ class SymgradCli(SphinxDirective):
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("symgrad.sphinxext")
     app.add_directive("symgrad-plot", SymgradPlot)
+    app.add_directive("symgrad-model", SymgradModel)
     app.add_directive("symgrad-cli", SymgradCli)
     return {"version": symgrad.__version__, "parallel_read_safe": True,
             "parallel_write_safe": True}

@@ -50,7 +50,8 @@ from .svg import annotate
 __all__ = ["DRAW_OPTIONS", "MAX_NODES", "Explorer", "explore"]
 
 #: The options of :func:`symgrad.draw` that ``explore`` passes on.
-DRAW_OPTIONS = ("show", "rankdir", "constants", "compact", "timeout", "max_work")
+DRAW_OPTIONS = ("show", "rankdir", "constants", "compact", "timeout", "max_work", "fold",
+                "focus")
 _REFUSED = {
     "highlight": "use wrt= to choose the input whose paths are highlighted",
     "grads": "the page writes every gradient itself, step by step",
@@ -155,8 +156,11 @@ def explore(out: Var, *, wrt: Var | str | None = None, output_name: str = "f",
     - ``output_name``: what the output is called (``f = 50``, ``∂f/∂x``).
     - ``digits``: significant digits of the numbers shown.
     - ``renderer``: as for :func:`symgrad.draw` (the same pipeline draws the figure).
-    - ``show``, ``rankdir``, ``constants``, ``compact``, ``timeout``, ``max_work``:
-      passed to :func:`symgrad.draw`.
+    - ``show``, ``rankdir``, ``constants``, ``compact``, ``timeout``, ``max_work``,
+      ``fold``, ``focus``: passed to :func:`symgrad.draw`.  The page's own numbers stay
+      unfolded: with ``fold=`` the figure draws each folded scope as one node, and the
+      steps inside it are shown in the panels but not on the figure; with ``focus=``
+      the steps of nodes left out of the figure are likewise only in the panels.
 
     Graphs with more than :data:`MAX_NODES` drawn nodes are refused with a
     :class:`~symgrad.errors.RenderError`; bad arguments raise
@@ -208,7 +212,9 @@ def explore(out: Var, *, wrt: Var | str | None = None, output_name: str = "f",
     for j, (head, _, tail, *_rest) in enumerate(data["edges"]):
         if tail >= 0:
             edge_keys.setdefault((tail, head), []).append(j)
-    svg = annotate(diagram.svg(), count=len(drawn), names=names, edge_keys=edge_keys)
+    partial = options.fold is not None or options.focus is not None
+    svg = annotate(diagram.svg(), count=len(drawn), names=names, edge_keys=edge_keys,
+                   partial=partial)
     title = f"{output_name} = {fmt_number(out.value, digits)}"
     return Explorer(svg=svg, data=data, title=title,
                     inputs=[(k, names[k]) for k in data["inputs"]])

@@ -7,6 +7,9 @@ paths from :func:`symgrad.paths`, all read from one :class:`~symgrad.analysis.An
 :func:`build` returns one JSON-able dict,
 compact on purpose (arrays, not a dict per step; each step holds only what changes):
 
+``operands``
+    How the figure writes an op's operands (``["u", "v"]``, or another pair when an
+    input is called that; see :func:`symgrad.render.labels.operand_names`).
 ``nodes[k]``
     ``[kind, name, caption, op, value]`` for drawn node ``k`` (``n<k>`` in the DOT, in
     :func:`symgrad.graph.nodes` order); ``kind`` is ``"x"`` (input), ``"op"`` or ``"c"``.
@@ -31,7 +34,7 @@ compact on purpose (arrays, not a dict per step; each step holds only what chang
 >>> x = Var(2.0, name="x")
 >>> d = build((x**2 + 3)**2 + x, selected=x)
 >>> [n[2] for n in d["nodes"]]
-['x', 'a²', 'a + 3', 'a²', '+']
+['x', 'u²', 'u + 3', 'u²', '+']
 >>> d["reverse"]["steps"][-1][:2]          # the last step finishes x: df/dx
 [0, 57.0]
 """
@@ -45,7 +48,7 @@ from ..errors import DomainError
 from ..forward import tangents
 from ..graph import local_partial
 from ..ops import CONST
-from ..render.labels import fmt_number, op_caption, partial_formula
+from ..render.labels import fmt_number, op_caption, operand_names, partial_formula
 from ..var import Var
 
 __all__ = ["FORWARD_BUDGET", "MAX_NODES", "PATH_BUDGET", "PATH_LIST", "build", "drawn_nodes"]
@@ -77,13 +80,13 @@ def drawn_nodes(order: list[Var], out: Var, constants: str = "inline") -> list[V
     return [v for v in order if not (inline and v.op is CONST and v is not out)]
 
 
-def _node_row(v: Var, digits: int) -> list[Any]:
+def _node_row(v: Var, digits: int, names: tuple[str, str]) -> list[Any]:
     if v.op is None:
         return ["x", v.name, v.name, None, v.value]
     if v.op is CONST:
         return ["c", None, fmt_number(v.value, digits), None, v.value]
     consts = tuple(a.value if a.op is CONST else None for a in v.inputs)
-    return ["op", None, op_caption(v.op, consts, digits), v.op.name, v.value]
+    return ["op", None, op_caption(v.op, consts, digits, names), v.op.name, v.value]
 
 
 def build(out: Var, *, selected: Var | None = None, output_name: str = "f",
@@ -105,6 +108,7 @@ def build(out: Var, *, selected: Var | None = None, output_name: str = "f",
     an = analysis or Analysis(out)
     order = an.order
     drawn = drawn_nodes(order, out, constants)
+    names = operand_names(v.name for v in order if v.op is None)  # as the figure writes them
     idx = {v: k for k, v in enumerate(drawn)}
     formulas: list[str] = []
     formula_idx: dict[str, int] = {}
@@ -125,12 +129,12 @@ def build(out: Var, *, selected: Var | None = None, output_name: str = "f",
             try:
                 number: float | None = local_partial(v, i)
                 if number - number != 0.0:  # type: ignore[operator]
-                    why[key] = f"the local derivative d/d{'ab'[i]} is {number!r}"
+                    why[key] = f"the local derivative d/d{names[i]} is {number!r}"
                     number = None
             except DomainError as exc:
                 number, why[key] = None, str(exc)
             local[key] = number
-            text = partial_formula(v.op, i, consts)
+            text = partial_formula(v.op, i, consts, names)
             if text not in formula_idx:
                 formula_idx[text] = len(formulas)
                 formulas.append(text)
@@ -149,7 +153,8 @@ def build(out: Var, *, selected: Var | None = None, output_name: str = "f",
         "output": output_name,
         "digits": digits,
         "out": idx[out],
-        "nodes": [_node_row(v, digits) for v in drawn],
+        "operands": list(names),
+        "nodes": [_node_row(v, digits, names) for v in drawn],
         "edges": edges,
         "formulas": formulas,
         "inputs": [idx[v] for v in inputs],

@@ -22,7 +22,7 @@
   D.inputs.forEach(function (k, i) { inputName[i] = NODES[k][1]; });
   D.reverse.steps.forEach(function (s) { finalGrad[s[0]] = s[1]; });
   function caption(k) { return k === OUT ? F : NODES[k][2]; }
-  function argName(j) { return "ab".charAt(EDGES[j][1]); }
+  function argName(j) { return D.operands[EDGES[j][1]]; }  // u, v (as the figure says)
   function isConst(k) { return NODES[k][0] === "c"; }
 
   // -- state: what the current pass has revealed ---------------------------------------

@@ -40,17 +40,20 @@ _OPEN = re.compile(r'<g id="((?:node|edge)\d+)" class="(?:node|edge)">')
 _DROP = re.compile(r'<title>[^<]*</title>\n?|<!--.*?-->\n?| font-family="[^"]*"', re.S)
 _NODE_ID = re.compile(r"n(\d+)")
 _EDGE_ID = re.compile(r"n(\d+)->n(\d+)")
+_FOLDED = re.compile(r"(?:^|->)g\d+")
 
 
 def annotate(svg: str, *, count: int, names: dict[int, str],
-             edge_keys: dict[tuple[int, int], list[int]]) -> str:
+             edge_keys: dict[tuple[int, int], list[int]], partial: bool = False) -> str:
     """``svg`` with ``data-node``/``data-name``/``data-edge`` attributes on its groups.
 
     ``count`` is the number of nodes the DOT declared; ``names`` maps an input's node
     index to its name; ``edge_keys[(tail, head)]`` lists the data's edge indices from
     node ``tail`` into node ``head`` in argument order (``x * x`` has two), which is the
     order Graphviz writes them in.  A figure whose groups do not match what the DOT
-    declared raises :class:`~symgrad.errors.RenderError`.
+    declared raises :class:`~symgrad.errors.RenderError`.  With ``partial`` (a figure
+    drawn with ``fold=`` or ``focus=``) the figure may draw only some of the nodes and
+    edges; its folded nodes (``g0``, ...) and their edges are left untagged.
     """
     start = svg.find("<svg")
     if start < 0:
@@ -65,6 +68,8 @@ def annotate(svg: str, *, count: int, names: dict[int, str],
     for g in root.iter(f"{_NS}g"):
         kind, gid = g.get("class"), g.get("id", "")
         title = g.findtext(f"{_NS}title") or ""
+        if partial and _FOLDED.search(title):
+            continue
         if kind == "node":
             m = _NODE_ID.fullmatch(title)
             if m is None:
@@ -86,10 +91,10 @@ def annotate(svg: str, *, count: int, names: dict[int, str],
                 raise RenderError(f"the figure has an edge {title} the data does not know")
             attrs[gid] = f' data-edge="{candidates[nth]}"'
     found = sorted(int(a.split('"')[1]) for a in attrs.values() if "data-node" in a)
-    if found != list(range(count)):
+    if found != list(range(count)) and not (partial and set(found) <= set(range(count))):
         raise RenderError(f"the figure has {len(found)} nodes, the graph {count}")
     expected = sum(len(v) for v in edge_keys.values())
-    if sum(seen.values()) != expected:
+    if sum(seen.values()) != expected and not (partial and sum(seen.values()) < expected):
         raise RenderError(f"the figure has {sum(seen.values())} edges, the graph {expected}")
 
     def tag(m: re.Match[str]) -> str:

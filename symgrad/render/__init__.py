@@ -11,7 +11,7 @@ which renders to SVG, PNG and PDF, or shows itself in Jupyter.  The pieces:
 >>> from symgrad import Var
 >>> x = Var(2.0, name="x")
 >>> d = draw(x * x + 1, show="number")
->>> "∂/∂b = 2" in d.source
+>>> "∂/∂v = 2" in d.source
 True
 """
 

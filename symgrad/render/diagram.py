@@ -5,7 +5,7 @@
 >>> d = draw((x**2 + 3)**2 + y)
 >>> d
 <Diagram: 6 nodes, 5 edges; .source, .svg(), .png(), .pdf(), .save(path)>
->>> "∂/∂a = 2a = 14" in d.source          # the edge 7 → (a²): d(a²)/da at a = 7
+>>> "∂/∂u = 2u = 14" in d.source          # the edge 7 → (u²): d(u²)/du at u = 7
 True
 >>> d.svg().startswith("<?xml")
 True
@@ -14,17 +14,21 @@ True
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 from ..analysis import Analysis
 from ..errors import InputError, RenderError
-from ..graph import check_var, leaf_named, nodes
+from ..fold import Fold
+from ..graph import check_var, nodes
 from ..ops import CONST
 from ..var import Var
 from .backends import DEFAULT_TIMEOUT, Renderer, render
 from .dot import to_dot
+from .fold import Scene, build_scene, resolve_node
 from .options import COMPACT_ABOVE, MAX_WORK, DrawOptions
 
 __all__ = ["COMPACT_ABOVE", "MAX_WORK", "PNG_DPI", "SUFFIXES", "Diagram", "draw", "draw_with",
@@ -33,7 +37,7 @@ __all__ = ["COMPACT_ABOVE", "MAX_WORK", "PNG_DPI", "SUFFIXES", "Diagram", "draw"
 PNG_DPI = 144
 #: The suffixes :meth:`Diagram.save` understands.
 SUFFIXES = (".svg", ".png", ".pdf", ".dot")
-
+_NODE_LINE = re.compile(r'^  "[ng]\d+" \[', re.M)
 
 
 class Diagram:
@@ -53,8 +57,7 @@ class Diagram:
         self._cache: dict[tuple[object, ...], bytes] = {}
 
     def __repr__(self) -> str:
-        n_nodes = sum(1 for ln in self.source.splitlines()
-                      if ln.startswith('  "n') and " -> " not in ln)
+        n_nodes = len(_NODE_LINE.findall(self.source))
         n_edges = sum(1 for ln in self.source.splitlines() if " -> " in ln)
         style = " (compact)" if self.compact else ""
         return (f"<Diagram{style}: {n_nodes} nodes, {n_edges} edges; .source, .svg(), "
@@ -139,47 +142,45 @@ def layout_work(out: Var, *, compact: bool = False,
 
 
 def _work(order: list[Var], compact: bool, inline: bool) -> tuple[int, int, int]:
-    """(layout work, drawn nodes, drawn edges) of the figure of ``order``."""
-    rank: dict[Var, int] = {}
+    """(layout work, drawn nodes, drawn edges) of the unfolded figure of ``order``."""
     drawn = [v for v in order if not (inline and v.op is CONST)] or order[-1:]
-    low: dict[Var, int] = {}  # a source's lowest consumer rank
+    keep = set(drawn)
+    return _ranked_work(drawn, lambda v: [a for a in v.inputs if a in keep],
+                        lambda v: not v.inputs, compact)
+
+
+def _scene_work(scene: Scene, compact: bool) -> tuple[int, int, int]:
+    """(layout work, drawn nodes, drawn edges) of a scene's figure."""
+    tails: dict[Any, list[Any]] = {n: [] for n in scene.nodes}
+    for e in scene.edges:
+        tails[e.head].append(e.tail)
+    return _ranked_work(scene.nodes, tails.__getitem__,
+                        lambda n: n.var is not None and not n.var.inputs, compact)
+
+
+def _ranked_work(drawn: list[Any], inputs: Callable[[Any], Iterable[Hashable]],
+                 is_source: Callable[[Any], bool], compact: bool) -> tuple[int, int, int]:
+    """Rank every node one above its highest input, each source just below its lowest
+    consumer, and count ``n + Σ(span − 1)`` (see :func:`layout_work`)."""
+    rank: dict[Any, int] = {}
+    low: dict[Any, int] = {}  # a source's lowest consumer rank
     for v in drawn:
-        ins = [a for a in v.inputs if a in rank]
+        ins = [a for a in inputs(v) if a in rank]
         rank[v] = 1 + max((rank[a] for a in ins), default=-1)
         for a in ins:
-            if not a.inputs:
+            if is_source(a):
                 low[a] = min(low.get(a, rank[v]), rank[v])
     for a, r in low.items():
         rank[a] = r - 1
     edges = span = 0
     for v in drawn:
-        for a in v.inputs:
+        for a in inputs(v):
             if a in rank:
                 edges += 1
                 span += rank[v] - rank[a] - 1
     n = len(drawn)
     work = n + span if compact else 3 * (n + edges + 2 * span)
     return work, n, edges
-
-
-def _resolve_highlight(out: Var, highlight: Var | str | None, order: list[Var]) -> Var | None:
-    if highlight is None:
-        return None
-    if isinstance(highlight, str):
-        try:
-            return leaf_named(highlight, order)
-        except InputError as exc:
-            raise InputError(f"highlight={highlight!r}: {exc}") from None
-    if not isinstance(highlight, Var):
-        raise InputError(f"highlight must be a Var or a leaf's name, got "
-                         f"{type(highlight).__name__}: {highlight!r}")
-    if highlight.op is CONST:
-        raise InputError("highlight must not be a constant; constants have no derivative")
-    if highlight not in set(order):
-        names = ", ".join(str(v.name) for v in order if v.op is None) or "none"
-        raise InputError(f"highlight={highlight!r} is not a node of this graph "
-                         f"(its inputs: {names})")
-    return highlight
 
 
 def draw(
@@ -197,6 +198,8 @@ def draw(
     output_name: str = "f",
     path_limit: int = 12,
     max_work: int | None = MAX_WORK,
+    fold: Fold = None,
+    focus: Var | str | None = None,
 ) -> Diagram:
     """Draw the graph under ``out``: every edge labelled with its local derivative.
 
@@ -231,6 +234,16 @@ def draw(
     - ``output_name``: what the output is called (``f = 50``, ``∂f/∂x``).
     - ``max_work``: refuse with a ``RenderError`` when :func:`layout_work` exceeds it
       (default :data:`MAX_WORK`, about 10 s); ``None`` never refuses.
+    - ``fold``: draw scopes (:func:`symgrad.scope`; :mod:`symgrad.nn` scopes its models)
+      as one node each: ``"neurons"``, a depth (``1`` folds ``layer0``, ``layer1`` ...)
+      or a list of scope names.  A folded node shows its scope, its output value (and
+      ``grad``), with a port per output when it has several; each edge into it carries
+      the value and the composite derivative ∂output/∂input, backprop inside the
+      scope, with its formula where it is short (``σ′(z)·x0``).  See
+      :mod:`symgrad.fold`.  Scopes left unfolded are drawn as clusters.
+    - ``focus``: a Var of the graph or a leaf's name: keep only the nodes on the paths
+      from the output to it; the other inputs of the ops kept are drawn small and
+      dimmed, and the figure's label says how many nodes were left out.
 
     Bad options raise :class:`~symgrad.errors.InputError`; a figure too big to lay out
     raises :class:`~symgrad.errors.RenderError` saying how to get a smaller one.
@@ -245,7 +258,8 @@ def draw(
     options = DrawOptions(show=show, rankdir=rankdir, constants=constants,
                           highlight=highlight, grads=grads, compact=compact,
                           renderer=renderer, timeout=timeout, digits=digits,
-                          output_name=output_name, path_limit=path_limit, max_work=max_work)
+                          output_name=output_name, path_limit=path_limit, max_work=max_work,
+                          fold=fold, focus=focus)
     return draw_with(out, options)
 
 
@@ -257,25 +271,27 @@ def draw_with(out: Var, options: DrawOptions, analysis: Analysis | None = None) 
     False
     """
     an = analysis or Analysis(check_var(out))
-    order = an.order
-    inline = options.constants == "inline"
-    target = _resolve_highlight(out, options.highlight, order)
-    full_work, n_drawn, n_edges = _work(order, False, inline)
+    target = resolve_node(options.highlight, an.order, "highlight")
+    scene = build_scene(an, options)
+    full_work, n_drawn, n_edges = _scene_work(scene, False)
     max_work = options.max_work
     if options.compact == "auto":
         small = n_drawn > COMPACT_ABOVE or (max_work is not None and full_work > max_work)
     else:
         small = bool(options.compact)
-    work = _work(order, True, inline)[0] if small else full_work
+    if small:
+        scene = scene.compacted(keep=target)
+    work = _scene_work(scene, True)[0] if small else full_work
     if max_work is not None and work > max_work:
         style = "" if small else "; compact=True (no edge labels) lays it out far quicker"
         raise RenderError(
             f"the figure is too big to lay out in reasonable time: {n_drawn} nodes and "
             f"{n_edges} edges, layout work {work:,} > max_work={max_work:,} (about 10 s "
-            "per 25,000). Draw a smaller figure: a sub-expression (draw(v) for an "
-            "intermediate Var, such as one neuron's output), or the model on one sample"
+            "per 25,000). Draw a smaller figure: fold scopes (fold='neurons'), focus on "
+            "one input (focus=...), a sub-expression (draw(v) for an intermediate Var, "
+            "such as one neuron's output), or the model on one sample"
             f"{style}; or pass max_work=None to try anyway (timeout= still stops it)")
     grads = an.has_grads if options.grads == "auto" else bool(options.grads)
     resolved = replace(options, highlight=target, grads=grads, compact=small)
-    return Diagram(to_dot(out, resolved, an), renderer=options.renderer,
+    return Diagram(to_dot(out, resolved, an, scene), renderer=options.renderer,
                    timeout=float(options.timeout), compact=small)

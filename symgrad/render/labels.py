@@ -3,19 +3,25 @@
 Nothing here knows DOT; :mod:`symgrad.render.dot` quotes what this module writes.
 
 Formulas are not a second derivative table.  They come from applying the op table's
-own partial rule to SymPy symbols (``op.partials[i](SYMPY, out, a, b)``) and printing
+own partial rule to SymPy symbols (``op.partials[i](SYMPY, out, u, v)``) and printing
 the result on one line in Unicode, with ``·`` for products, superscript integer powers,
 ``−`` for minus and ``√`` for square roots:
 
 >>> from symgrad.ops import OPS
->>> partial_formula(OPS["pow"], 0)                  # d(a**b)/da
-'b·a^(b−1)'
+>>> partial_formula(OPS["pow"], 0)                  # d(u**v)/du
+'v·u^(v−1)'
 >>> partial_formula(OPS["pow"], 0, (None, 2.0))     # with the exponent a constant 2
-'2a'
+'2u'
 >>> partial_formula(OPS["sigmoid"], 0)
-'σ(a)·(1 − σ(a))'
+'σ(u)·(1 − σ(u))'
 >>> partial_formula(OPS["div"], 1)
-'−a/b²'
+'−u/v²'
+
+An op's operands are written ``u`` and ``v`` (the letters of the product rule, (uv)′ =
+u′v + uv′), by argument position.  A figure must never let an operand be read as one
+of its inputs, so :func:`operand_names` picks, per figure, the first pair in
+:data:`OPERAND_CHOICES` that no input is called (a neuron with a bias ``v`` is drawn
+with ``p`` and ``q``).
 >>> fmt_number(0.7310585786300049), fmt_number(-3.0), fmt_number(1e-7)
 ('0.7311', '−3', '1e−07')
 
@@ -25,6 +31,9 @@ SymPy is imported on the first formula, never at ``import symgrad``.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
+from collections.abc import Iterable
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -33,14 +42,67 @@ from ..ops import OPS, Op, namespace
 
 __all__ = [
     "ARG_NAMES",
+    "OPERAND_CHOICES",
+    "exact_number",
     "fmt_number",
     "format_expr",
+    "formula_namespace",
+    "fresh",
     "op_caption",
+    "operand_names",
     "partial_formula",
 ]
 
-#: The names of an op's arguments by position, as the edge labels and formulas use them.
-ARG_NAMES = ("a", "b")
+#: The names of an op's arguments by position, as the edge labels and formulas use them,
+#: unless an input of the figure is called that (see :func:`operand_names`).
+ARG_NAMES = ("u", "v")
+#: The operand names a figure may use, in order of preference.
+OPERAND_CHOICES = (ARG_NAMES, ("p", "q"), ("s", "t"), ("α", "β"), ("ξ", "η"))
+
+
+def _key(name: str) -> str:
+    """What a reader could take a name for: case and compatibility forms folded."""
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
+def operand_names(names: Iterable[str | None]) -> tuple[str, str]:
+    """The operand names for a figure whose inputs are called ``names``: the first pair
+    of :data:`OPERAND_CHOICES` that no input is called, or is called with an index
+    (compared without case and compatibility forms, so ``V``, ``ｖ``, ``v1``, ``v_2`` and
+    ``v₃`` all block ``v``).  Primes are added if every pair is taken, so the result is
+    never an input's name.
+
+    >>> operand_names(["x", "y"]), operand_names(["w1", "b", "v"]), operand_names(["U"])
+    (('u', 'v'), ('p', 'q'), ('p', 'q'))
+    >>> operand_names(["v0", "v1", "c"]), operand_names(["value", "u_max"])
+    (('p', 'q'), ('u', 'v'))
+    >>> operand_names([a for pair in OPERAND_CHOICES for a in pair])
+    ('u′', 'v′')
+    """
+    taken = {_key(n) for n in names if n}
+    indexed = {m.group(1) for t in taken if (m := _INDEXED.fullmatch(t))}
+    for pair in OPERAND_CHOICES:
+        keys = {_key(a) for a in pair}
+        if not (taken | indexed) & keys:
+            return pair
+    return (fresh(ARG_NAMES[0] + "′", taken), fresh(ARG_NAMES[1] + "′", taken))
+
+
+# A name that reads as a letter with an index: v1, v_2, v₃ (NFKC makes it v3), v′.
+_INDEXED = re.compile(r"([^\W\d_])_?[0-9′]+")
+
+
+def fresh(name: str, taken: Iterable[str]) -> str:
+    """``name``, primed until no name in ``taken`` reads the same.
+
+    >>> fresh("z", ["x", "z", "Z′"])
+    'z″'
+    """
+    keys = {_key(t) for t in taken}
+    text = name
+    while _key(text) in keys:
+        text += "′"
+    return text.replace("′′", "″")
 
 def fmt_number(value: float, digits: int = 4) -> str:
     """A number as a figure shows it: ``digits`` significant digits, integers exact.
@@ -65,7 +127,7 @@ def _sympy() -> Any:
     return sympy
 
 
-def _exact(value: float) -> Any:
+def exact_number(value: float) -> Any:
     """A constant as SymPy sees it in a formula: exact when it is a short decimal."""
     sp = _sympy()
     if value.is_integer() and abs(value) < 1e15:
@@ -77,7 +139,7 @@ def _exact(value: float) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _formulas() -> Any:
+def formula_namespace() -> Any:
     """The namespace formulas are written in: SymPy's, except that an op SymPy has no
     single function for stays a named call (``σ(a)``, ``relu(a)``, ``step(a)``), as a
     reader of the figure knows it, instead of SymPy's expansion of it."""
@@ -90,64 +152,71 @@ def _formulas() -> Any:
                      total=SYMPY.total)
 
 
-def _symbols(op: Op, consts: tuple[float | None, ...]) -> tuple[Any, Any]:
+def _symbols(op: Op, consts: tuple[float | None, ...],
+             names: tuple[str, ...] = ARG_NAMES) -> tuple[Any, Any]:
     """SymPy arguments (symbols, or exact constants) and the op's output in them."""
     sp = _sympy()
 
     args = tuple(
-        sp.Symbol(ARG_NAMES[i]) if i >= len(consts) or consts[i] is None
-        else _exact(consts[i])  # type: ignore[arg-type]
+        sp.Symbol(names[i]) if i >= len(consts) or consts[i] is None
+        else exact_number(consts[i])  # type: ignore[arg-type]
         for i in range(op.arity)
     )
     # A function op's output stays opaque, so sigmoid's partial reads σ(a)·(1 − σ(a))
     # rather than SymPy's expansion of 1/(1 + exp(−a)).
-    out = sp.Function(op.symbol)(*args) if op.function else op.value(_formulas(), *args)
+    out = sp.Function(op.symbol)(*args) if op.function else op.value(formula_namespace(), *args)
     return args, out
 
 
 @lru_cache(maxsize=512)
-def partial_formula(op: Op, i: int, consts: tuple[float | None, ...] = ()) -> str:
-    """The formula of d op / d argument ``i``, in the argument names ``a``, ``b``.
+def partial_formula(op: Op, i: int, consts: tuple[float | None, ...] = (),
+                    names: tuple[str, ...] = ARG_NAMES) -> str:
+    """The formula of d op / d argument ``i``, in the operand names ``names``.
 
     ``consts[j]`` is the value of argument ``j`` when it is a constant that is
     substituted into the formula (``None`` keeps the symbol).
 
     >>> from symgrad.ops import OPS
     >>> partial_formula(OPS["mul"], 0), partial_formula(OPS["mul"], 0, (None, 3.0))
-    ('b', '3')
+    ('v', '3')
     >>> partial_formula(OPS["tanh"], 0), partial_formula(OPS["sqrt"], 0)
-    ('1 − tanh(a)²', '1/(2√a)')
+    ('1 − tanh(u)²', '1/(2√u)')
+    >>> partial_formula(OPS["div"], 1, names=("p", "q"))
+    '−p/q²'
     """
     sp = _sympy()
-    m = _formulas()
-    args, out = _symbols(op, consts)
+    m = formula_namespace()
+    args, out = _symbols(op, consts, names)
     expr = sp.sympify(op.partials[i](m, out, *args))
     if any(c is not None for c in consts) and expr.has(sp.I, sp.zoo, sp.nan, sp.oo):
         # A constant outside the formula's real domain (log(−2) = log 2 + iπ): keep the
         # general formula; the edge's number then says "undefined".
-        args, out = _symbols(op, ())
+        args, out = _symbols(op, (), names)
         expr = sp.sympify(op.partials[i](m, out, *args))
     return format_expr(expr)
 
 
 @lru_cache(maxsize=512)
-def op_caption(op: Op, consts: tuple[float | None, ...] = (), digits: int = 4) -> str:
+def op_caption(op: Op, consts: tuple[float | None, ...] = (), digits: int = 4,
+               names: tuple[str, ...] = ARG_NAMES) -> str:
     """The text in an op node: the op's symbol, with constant arguments written in.
 
     Without constants it is the op table's symbol.  With a constant it shows where the
-    constant goes, in the argument names the edges use:
+    constant goes, in the operand names the edges use:
 
     >>> from symgrad.ops import OPS
     >>> op_caption(OPS["mul"]), op_caption(OPS["pow"], (None, 2.0))
-    ('×', 'a²')
+    ('×', 'u²')
     >>> op_caption(OPS["pow"], (None, 0.5)), op_caption(OPS["pow"], (2.0, None))
-    ('a ^ 0.5', '2 ^ b')
+    ('u ^ 0.5', '2 ^ v')
     >>> op_caption(OPS["mul"], (0.5, None)), op_caption(OPS["neg"])
-    ('0.5 × b', '−')
+    ('0.5 × v', '−')
     """
-    texts = tuple(ARG_NAMES[i] if i >= len(consts) or consts[i] is None
+    texts = tuple(names[i] if i >= len(consts) or consts[i] is None
                   else fmt_number(consts[i], digits)  # type: ignore[arg-type]
                   for i in range(op.arity))
+    if all(c is None for c in consts):  # the symbol alone, or the op's own caption
+        return (op.caption(texts, consts) if op.caption else None) or op.symbol
     return op.label(texts, consts)
 
 
@@ -176,6 +245,8 @@ def format_expr(expr: Any) -> str:
     ('a^b·log(a)', '1 − tanh(a)²')
     >>> format_expr(sympy.Heaviside(a, 0)), format_expr(-(a + b)**3 / 2)
     ('step(a)', '−(a + b)³/2')
+    >>> format_expr(sympy.Function("σ′")(a) * b)           # a derivative, by its name
+    'b·σ′(a)'
     """
     return _fmt(expr)[0]
 
@@ -221,7 +292,7 @@ def _fmt(expr: Any) -> tuple[str, int]:
         if known is not None:
             return known, _ATOM_PREC
         name = getattr(expr.func, "__name__", "f")
-        if len(expr.args) == 1 and not name.isalnum():  # a symbol such as √ reads as prefix
+        if len(expr.args) == 1 and not name.rstrip("′").isalnum():  # √ reads as prefix
             return name + _wrap(expr.args[0], _ATOM_PREC), _ATOM_PREC
         name = name.lower() if name in ("Max", "Min") else name
         return f"{name}({', '.join(_fmt(a)[0] for a in expr.args)})", _ATOM_PREC

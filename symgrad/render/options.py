@@ -19,10 +19,11 @@ from typing import Any, Literal
 
 from .._check import choice, integer, number
 from ..errors import InputError
+from ..fold import NEURONS, Fold, check_fold
 from ..var import Var
 from .backends import DEFAULT_TIMEOUT, RENDERERS
 
-__all__ = ["CHOICES", "COMPACT_ABOVE", "MAX_WORK", "DrawOptions", "help_text"]
+__all__ = ["CHOICES", "COMPACT_ABOVE", "MAX_WORK", "DrawOptions", "help_text", "parse_fold"]
 
 #: With ``compact="auto"``, graphs with more drawn nodes than this use the compact style
 #: (a figure with more is an overview anyway: its edge labels could not be read).
@@ -49,7 +50,29 @@ _HELP = {
     "renderer": "auto: the embedded Graphviz for SVG/PNG, a system dot for PDF",
     "digits": "significant digits of the numbers shown",
     "output_name": "what the output is called (f = 50, ∂f/∂x)",
+    "fold": "draw scopes as one node each: 'neurons', a depth (1: layer0, ...) or scope "
+            "names separated by commas",
+    "focus": "keep only the nodes on the paths from the output to this input; other "
+             "inputs of those ops are drawn small and dimmed",
 }
+
+
+def parse_fold(text: str) -> str | int | tuple[str, ...]:
+    """``fold`` as the command line and the Sphinx directive write it.
+
+    >>> parse_fold("neurons"), parse_fold("1"), parse_fold("layer0/neuron1, layer1")
+    ('neurons', 1, ('layer0/neuron1', 'layer1'))
+    """
+    text = (text or "").strip()
+    if text == NEURONS:
+        return NEURONS
+    if text.isdigit():
+        return check_fold(int(text))  # type: ignore[return-value]
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise InputError("fold is empty; give 'neurons', a depth such as 1, or scope "
+                         "names separated by commas")
+    return check_fold(names)  # type: ignore[return-value]
 
 
 def help_text(option: str) -> str:
@@ -64,7 +87,8 @@ class DrawOptions:
 
     Every value is checked when the options are made.  ``highlight`` may be a Var or
     an input's name; ``grads`` and ``compact`` may be ``"auto"``, which :func:`draw`
-    decides from the graph.
+    decides from the graph.  ``fold`` is kept normalised (:func:`symgrad.fold.check_fold`:
+    a list of scope names becomes a tuple); ``focus`` is a Var or an input's name.
     """
 
     show: Literal["both", "formula", "number", "none"] = "both"
@@ -80,8 +104,11 @@ class DrawOptions:
     path_limit: int = 12
     max_work: int | None = MAX_WORK
     fontname: str = "Helvetica"
+    fold: Fold = None
+    focus: Var | str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "fold", check_fold(self.fold))
         for name, values in CHOICES.items():
             value = getattr(self, name)
             if name == "renderer" and not isinstance(value, str):
@@ -99,6 +126,8 @@ class DrawOptions:
         if not isinstance(self.output_name, str) or not self.output_name:
             raise InputError(f"output_name must be a non-empty string, got "
                              f"{self.output_name!r}")
-        if self.highlight is not None and not isinstance(self.highlight, Var | str):
-            raise InputError(f"highlight must be a Var or a leaf's name, got "
-                             f"{type(self.highlight).__name__}: {self.highlight!r}")
+        for name in ("highlight", "focus"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Var | str):
+                raise InputError(f"{name} must be a Var or a leaf's name, got "
+                                 f"{type(value).__name__}: {value!r}")
