@@ -27,7 +27,7 @@ from .pathsum import count_paths, paths
 from .var import Var
 
 __all__ = ["diagnosis", "edge_text", "elide", "fmt", "fmt_point", "node_text", "path_text",
-           "paths_section", "suspect_lines"]
+           "paths_section", "printable", "suspect_lines"]
 
 # Paths are listed up to this many; beyond, only counted.
 SHOW_PATHS = diagnose.MAX_PATHS
@@ -145,3 +145,13 @@ def suspect_lines(out: Var, target: Var | None = None) -> list[str]:
     shown = lines[:SHOW_SUSPECTS] + ([f"  … and {more} more"] if more > 0 else [])
     return ["local derivatives that disagree with their operation's own slope (a wrong "
             "partial rule in the op table, or a kink):", *shown]
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or unprintable character escaped, so that a name or
+    path echoed to the terminal cannot move the cursor, change colours or hide text.
+
+    >>> print(printable("x\x1b[2Jy"), printable("plain, ünïcode"))
+    x\\x1b[2Jy plain, ünïcode
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

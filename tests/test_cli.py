@@ -227,9 +227,9 @@ def scoped_graph(args, default=None):
 
 def test_paths_fold_lists_the_folded_paths(monkeypatch, capsys):
     import symgrad
-    import symgrad.cli
+    import symgrad.cli.commands
 
-    monkeypatch.setattr(symgrad.cli, "_graph", scoped_graph)
+    monkeypatch.setattr(symgrad.cli.commands, "_graph", scoped_graph)
     assert main(["paths", "(a scoped neuron)", "--wrt", "x", "--fold", "neurons"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("path 1: ∂out/∂x along + ← × ← [neuron] ← x: ")
@@ -241,9 +241,9 @@ def test_paths_fold_lists_the_folded_paths(monkeypatch, capsys):
 
 
 def test_render_fold_and_focus(monkeypatch, capsys, tmp_path):
-    import symgrad.cli
+    import symgrad.cli.commands
 
-    monkeypatch.setattr(symgrad.cli, "_graph", scoped_graph)
+    monkeypatch.setattr(symgrad.cli.commands, "_graph", scoped_graph)
     assert main(["render", "(a scoped neuron)", "--fold", "neurons", "--focus", "w"]) == 0
     source = capsys.readouterr().out
     assert '"g0" [label="neuron\\n= ' in source
