@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from .backprop import adjoints
+from .errors import InputError
 from .fold import Fold, Folding, check_fold
 from .graph import check_var, leaf_named
 from .ops import CONST
@@ -122,6 +123,41 @@ class Analysis:
     def leaf(self, name: str) -> Var:
         """The input called ``name`` (an InputError naming the inputs if none)."""
         return leaf_named(name, self.order)
+
+    def node(self, ref: Var | str | None, what: str, *, input_only: bool = False
+             ) -> Var | None:
+        """``ref`` (a node of this graph, or an input's name) checked, or ``None``.
+
+        ``what`` names the argument in messages (``highlight``, ``focus``, ``wrt``);
+        with ``input_only`` the node must be an input Var.
+
+        >>> from symgrad import Var
+        >>> x = Var(2.0, name="x")
+        >>> Analysis(x * 3).node("x", "focus") is x
+        True
+        """
+        if ref is None:
+            return None
+        if isinstance(ref, str):
+            try:
+                return self.leaf(ref)
+            except InputError as exc:
+                raise InputError(f"{what}={ref!r}: {exc}") from None
+        if not isinstance(ref, Var):
+            kind = "an input Var of the graph or its name" if input_only else \
+                "a Var or a leaf's name"
+            raise InputError(f"{what} must be {kind}, got {type(ref).__name__}: {ref!r}")
+        inputs = ", ".join(str(v.name) for v in self.leaves) or "none"
+        if ref.op is CONST:
+            raise InputError(f"{what}={ref!r} is a constant: {what} must not be a constant, "
+                             f"constants have no derivative (its inputs: {inputs})")
+        if ref not in self.index:
+            raise InputError(f"{what}={ref!r} is not a node of this graph (its inputs: "
+                             f"{inputs})")
+        if input_only and ref.op is not None:
+            raise InputError(f"{what}={ref!r} is an op node; pass one of the graph's inputs "
+                             f"(its inputs: {inputs})")
+        return ref
 
     @cached_property
     def has_grads(self) -> bool:

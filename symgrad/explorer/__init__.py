@@ -37,8 +37,7 @@ from typing import Any
 
 from ..analysis import Analysis
 from ..errors import InputError, RenderError
-from ..graph import check_var, leaf_named
-from ..ops import CONST
+from ..graph import check_var
 from ..render.diagram import draw_with
 from ..render.labels import fmt_number
 from ..render.options import DrawOptions
@@ -127,26 +126,6 @@ class Explorer:
                 "</iframe>")
 
 
-def _resolve_wrt(wrt: object, order: list[Var]) -> Var | None:
-    if wrt is None:
-        return None
-    if isinstance(wrt, str):
-        try:
-            return leaf_named(wrt, order)
-        except InputError as exc:
-            raise InputError(f"wrt={wrt!r}: {exc}") from None
-    if not isinstance(wrt, Var):
-        raise InputError(f"wrt must be an input Var of the graph or its name, got "
-                         f"{type(wrt).__name__}: {wrt!r}")
-    if wrt.op is not None or wrt not in set(order):
-        names = ", ".join(str(v.name) for v in order if v.op is None) or "none"
-        what = "a constant" if wrt.op is CONST else ("an op node" if wrt.op else
-                                                      "not a node of this graph")
-        raise InputError(f"wrt={wrt!r} is {what}; pass one of the graph's inputs "
-                         f"(its inputs: {names})")
-    return wrt
-
-
 def explore(out: Var, *, wrt: Var | str | None = None, output_name: str = "f",
             digits: int = 4, renderer: str = "auto", **draw_options: Any) -> Explorer:
     """An interactive page that steps through the values, backprop and forward mode.
@@ -189,7 +168,7 @@ def explore(out: Var, *, wrt: Var | str | None = None, output_name: str = "f",
         raise InputError(f"output_name must be a non-empty string, got {output_name!r}")
     an = Analysis(out)
     order = an.order
-    selected = _resolve_wrt(wrt, order)
+    selected = an.node(wrt, "wrt", input_only=True)
     constants = draw_options.get("constants", "inline")
     drawn = drawn_nodes(order, out, constants)
     if len(drawn) > MAX_NODES:

@@ -28,7 +28,7 @@ from ..ops import CONST
 from ..var import Var
 from .backends import DEFAULT_TIMEOUT, Renderer, render
 from .dot import to_dot
-from .fold import Scene, build_scene, resolve_node
+from .fold import Scene, build_scene
 from .options import COMPACT_ABOVE, MAX_WORK, DrawOptions
 
 __all__ = ["COMPACT_ABOVE", "MAX_WORK", "PNG_DPI", "SUFFIXES", "Diagram", "draw", "draw_with",
@@ -271,7 +271,7 @@ def draw_with(out: Var, options: DrawOptions, analysis: Analysis | None = None) 
     False
     """
     an = analysis or Analysis(check_var(out))
-    target = resolve_node(options.highlight, an.order, "highlight")
+    target = an.node(options.highlight, "highlight")
     scene = build_scene(an, options)
     full_work, n_drawn, n_edges = _scene_work(scene, False)
     max_work = options.max_work

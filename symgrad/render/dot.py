@@ -31,7 +31,7 @@ from ..analysis import Analysis
 from ..ops import CONST
 from ..var import Var
 from .captions import Captions
-from .fold import Cluster, Edge, Node, Scene, build_scene, resolve_node
+from .fold import Cluster, Edge, Node, Scene, build_scene
 from .options import CHOICES, DrawOptions
 
 __all__ = ["HIGHLIGHT_COLOR", "SHOW_CHOICES", "DotOptions", "quote", "to_dot"]
@@ -218,7 +218,7 @@ def to_dot(out: Var, options: DrawOptions | None = None,
     grads = an.has_grads if o.grads == "auto" else bool(o.grads)
     if grads != o.grads or o.compact == "auto":
         o = replace(o, grads=grads, compact=o.compact is True)
-    target = resolve_node(o.highlight, an.order, "highlight")
+    target = an.node(o.highlight, "highlight")
     if scene is None:
         scene = build_scene(an, o)
         if o.compact:

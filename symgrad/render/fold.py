@@ -31,16 +31,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..analysis import Analysis
-from ..errors import InputError
 from ..fold import Folding, Group, folded_scope
-from ..graph import leaf_named
 from ..ops import CONST
 from ..var import Var
 from .labels import operand_names
 from .options import DrawOptions
 
 __all__ = ["FORMULA_CHARS", "FORMULA_OPS", "Cluster", "Edge", "Node", "Scene", "build_scene",
-           "composite_formulas", "resolve_node"]
+           "composite_formulas"]
 
 #: A folded edge gets a formula only when its output depends on at most this many ops of
 #: the scope ...
@@ -169,33 +167,13 @@ class Scene:
         return found
 
 
-def resolve_node(node: Var | str | None, order: list[Var], what: str) -> Var | None:
-    """``node`` (a Var of the graph, or an input's name) checked, or ``None``."""
-    if node is None:
-        return None
-    if isinstance(node, str):
-        try:
-            return leaf_named(node, order)
-        except InputError as exc:
-            raise InputError(f"{what}={node!r}: {exc}") from None
-    if not isinstance(node, Var):
-        raise InputError(f"{what} must be a Var or a leaf's name, got "
-                         f"{type(node).__name__}: {node!r}")
-    if node.op is CONST:
-        raise InputError(f"{what} must not be a constant; constants have no derivative")
-    if node not in set(order):
-        names = ", ".join(str(v.name) for v in order if v.op is None) or "none"
-        raise InputError(f"{what}={node!r} is not a node of this graph (its inputs: {names})")
-    return node
-
-
 def build_scene(an: Analysis, options: DrawOptions) -> Scene:
     """The scene of the graph ``an`` describes, drawn with ``options`` (full style)."""
     out, order = an.out, an.order
     inline = options.constants == "inline"
     folding = an.folding(options.fold) if options.fold is not None else None
     group_of = folding.group_of if folding else {}
-    focus = resolve_node(options.focus, order, "focus")
+    focus = an.node(options.focus, "focus")
     if focus is not None and folding is not None:
         folding.check_unit(focus, "focus")
     drawn = [v for v in order if not (inline and v.op is CONST and v is not out)]
