@@ -49,14 +49,19 @@ FIGURES = {"chain_rule": chain_rule, "two_paths": two_paths, "neuron": neuron}
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Write the tutorial's chain-rule figures.")
+    return write_figures(FIGURES, "Write the tutorial's chain-rule figures.", argv)
+
+
+def write_figures(figures: dict, description: str, argv: list[str] | None = None) -> int:
+    """Draw every figure of ``figures`` ({name: function}) into ``--out`` in ``--formats``."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent
                     / "docs" / "figures", help="folder to write into (default docs/figures)")
     ap.add_argument("--formats", nargs="+", default=["svg", "png"],
                     choices=["svg", "png", "pdf", "dot"], help="formats (default svg png)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, make in FIGURES.items():
+    for name, make in figures.items():
         diagram = make()
         for fmt in args.formats:
             path = diagram.save(args.out / f"{name}.{fmt}")

@@ -14,8 +14,7 @@ input (``∂/∂w0 = u₁·σ′(z)``), computed by backprop inside the neuron. 
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
+from chain_rule import write_figures  # the same writer as the tutorial's figures
 
 from symgrad import draw, nn
 from symgrad.render import Diagram
@@ -30,17 +29,8 @@ def folded_mlp() -> Diagram:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Write the README's folded network figure.")
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent
-                    / "docs" / "figures", help="folder to write into (default docs/figures)")
-    ap.add_argument("--formats", nargs="+", default=["svg", "png"],
-                    choices=["svg", "png", "pdf", "dot"], help="formats (default svg png)")
-    args = ap.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    diagram = folded_mlp()
-    for fmt in args.formats:
-        print(f"wrote {diagram.save(args.out / f'folded_mlp.{fmt}')}")
-    return 0
+    return write_figures({"folded_mlp": folded_mlp},
+                         "Write the README's folded network figure.", argv)
 
 
 if __name__ == "__main__":
