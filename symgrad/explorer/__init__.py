@@ -177,8 +177,8 @@ def explore(out: Var, *, wrt: Var | str | None = None, output_name: str = "f",
             f"{MAX_NODES:,}: a page that big is neither quick nor readable. Explore a "
             "smaller graph: a sub-expression (explore(v) for an intermediate Var, such as "
             "one neuron's output), or the model on one sample instead of the whole data "
-            "set; for an overview of the whole graph, use symgrad.draw(out), which has no "
-            "such limit")
+            "set; for an overview of the whole graph, draw it folded or focused: "
+            "symgrad.draw(out, fold='neurons') or symgrad.draw(out, focus=x)")
     options = DrawOptions(grads=False, output_name=output_name, digits=digits,
                           renderer=renderer, **draw_options)
     diagram = draw_with(out, options, an)
