@@ -229,7 +229,8 @@ def test_refuses_more_than_max_nodes() -> None:
     for v in xs[1:]:
         out = out + v
     assert len(symgrad.nodes(out)) == MAX_NODES + 1
-    with pytest.raises(RenderError, match=r"2,001 drawn nodes.*sub-expression.*fold=.neurons.*focus="):
+    advice = r"2,001 drawn nodes.*sub-expression.*fold=.neurons.*focus="
+    with pytest.raises(RenderError, match=advice):
         explore(out)
 
 
