@@ -33,6 +33,7 @@ from symgrad.symbolic import (
     verify,
 )
 from symgrad.symbolic.compare import float_value
+from symgrad.symbolic.lower import LINEAR
 from symgrad.var import apply
 
 X, Y, Z = sympy.symbols("x y z")
@@ -108,10 +109,13 @@ def test_tidying_big_derivatives_is_bounded(watchdog):
 
 def test_raw_form_is_the_unsimplified_accumulation():
     z, x, _ = chain("x")
-    raw = derivative(z, x, raw=True)
+    raw = derivative(z, x, raw=True, backend="sympy")
     assert str(raw) == "2*x*(2*x**2 + 6) + 1"
     assert sympy.expand(raw - derivative(z, x)) == 0
     assert at(raw, x=2.0) == symgrad.grad(z, x) == 57.0
+    # another backend may arrange the accumulation otherwise: the same function
+    other = derivative(z, x, raw=True)
+    assert sympy.expand(other - raw) == 0
 
 
 def test_to_sympy_of_the_example():
@@ -323,15 +327,15 @@ def test_path_terms_respects_the_limit():
 
 def test_gradient_is_one_reverse_pass(monkeypatch):
     calls = []
-    import symgrad.symbolic.lower as lower
+    import symgrad.symbolic.derive as derive
 
-    real = lower.adjoints
+    real = derive.adjoints
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(lower, "adjoints", counting)
+    monkeypatch.setattr(derive, "adjoints", counting)
     z = parse("sigmoid(w1*p + w2*q + b)", w1=0.5, p=1, w2=-1, q=2, b=0.25)
     g = gradient(z)
     assert len(calls) == 1
@@ -495,7 +499,8 @@ def test_verify_chain_rule_example():
                                                                           56.0, 56.0)
     assert rx.finite == pytest.approx(56.0, rel=1e-9)
     assert str(rx.formula) == "4*x*(x**2 + 3)"
-    assert ry.agreement == "identical" and rx.agreement == "cancel(a - b) = 0"
+    assert ry.agreement == "identical"
+    assert rx.agreement in ("identical", "cancel(a - b) = 0")
     text = str(report)
     assert text.splitlines()[0].split()[:4] == ["input", "value", "backprop", "symbolic"]
     assert "4*x*(x**2 + 3)" in text and "all 2 derivatives agree" in text
@@ -524,9 +529,10 @@ def test_verify_catches_a_wrong_partial_rule(monkeypatch):
     with pytest.raises(VerificationError) as info:
         verify(z)
     message = str(info.value)
-    assert "MISMATCH" in message and "sympy.diff gives" in message
-    assert "finite differences give" in message
     report = verify(z, raise_on_failure=False)
+    assert report.diff_by in ("sympy.diff", "symengine.diff")
+    assert "MISMATCH" in message and f"{report.diff_by} gives" in message
+    assert "finite differences give" in message
     assert not report.ok
     (row,) = report.rows
     assert row.backprop == pytest.approx(-2 * math.cos(0.5))
@@ -678,9 +684,10 @@ def test_an_input_used_thousands_of_times_is_summed_once(monkeypatch, watchdog):
     monkeypatch.setattr(symbolic.SYMPY, "total", lambda terms: calls.append(len(terms))
                         or total(terms))
     with watchdog():
-        d = derivative(y, x, raw=True)
+        d = derivative(y, x, raw=True, backend="sympy")
     non_constant = [v for v in symgrad.nodes(y) if not v.is_constant]
-    assert len(calls) == len(non_constant) - 1          # once per node but the output
+    sums = [v for v in non_constant if v.op in LINEAR]  # lowered as one sum each
+    assert len(calls) == len(non_constant) - 1 + len(sums)  # once per node but the output
     assert max(calls) == 4001                           # x: two uses a step, and x*x
     assert float_value(d, {"x": 0.5}) == pytest.approx(symgrad.grad(y, x),
                                                                   rel=1e-9)

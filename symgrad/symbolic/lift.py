@@ -18,7 +18,8 @@ from .._check import real, values_for
 from ..errors import InputError, UnsupportedError
 from ..ops import OPS, by_operator, supported_text
 from ..var import Var, apply, constant
-from .lower import deep_error, number
+from .backend import number
+from .lower import deep_error
 from .tidy import short
 
 __all__ = ["build", "from_sympy", "symbol_names", "unsupported"]

@@ -8,16 +8,19 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sympy
 
 from ..backprop import grad
-from ..errors import DomainError, InputError, VerificationError
+from ..errors import DomainError, InputError, UnsupportedError, VerificationError
 from ..finite import numeric_grad
 from ..graph import check_var
 from ..var import Var
+from .backend import Backend
 from .compare import close, float_value, same_function
-from .lower import deep_error, lower, resolve_target, symbolic_adjoints
+from .derive import as_sympy, symbolic_adjoints
+from .lower import deep_error, lowered, resolve_target
 from .tidy import short, tidy
 
 __all__ = ["VerificationReport", "VerificationRow", "verify"]
@@ -44,12 +47,9 @@ class VerificationRow:
         return not self.problems
 
 
-_HEAD = ("input", "value", "backprop", "symbolic backprop", "sympy.diff", "finite diff",
-         "derivative", "symbolic = sympy.diff", "")
-
-
-_HEAD = ("input", "value", "backprop", "symbolic backprop", "sympy.diff", "finite diff",
-         "derivative", "symbolic = sympy.diff", "")
+def _head(by: str) -> tuple[str, ...]:
+    return ("input", "value", "backprop", "symbolic backprop", by, "finite diff",
+            "derivative", f"symbolic = {by}", "")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ class VerificationReport:
 
     expression: sympy.Expr
     rows: tuple[VerificationRow, ...]
+    #: What computed the ``sympy_diff`` column: ``"sympy.diff"`` or ``"symengine.diff"``.
+    diff_by: str = "sympy.diff"
 
     @property
     def ok(self) -> bool:
@@ -74,14 +76,15 @@ class VerificationReport:
                 "ok" if r.ok else "MISMATCH")
 
     def __str__(self) -> str:
+        head = _head(self.diff_by)
         body = [self._cells(r) for r in self.rows]
-        widths = [max(len(row[i]) for row in [_HEAD, *body]) for i in range(len(_HEAD))]
+        widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                 for row in [_HEAD, *body]]
+                 for row in [head, *body]]
         lines.append(f"f = {short(self.expression, 200)}")
         if self.ok:
             lines.append(f"all {len(self.rows)} derivatives agree (backprop, symbolic "
-                         "backprop, sympy.diff, finite differences)")
+                         f"backprop, {self.diff_by}, finite differences)")
         for r in self.rows:
             lines += [f"{r.name}: {p}" for p in r.problems]
         return "\n".join(lines)
@@ -95,14 +98,15 @@ class VerificationReport:
         verdict = "all derivatives agree" if self.ok else "derivatives DISAGREE"
         problems = "".join(f"<li>{html.escape(f'{r.name}: {p}')}</li>"
                            for r in self.rows for p in r.problems)
-        return (f"<table>{row(_HEAD, 'th')}"
+        return (f"<table>{row(_head(self.diff_by), 'th')}"
                 + "".join(row(self._cells(r), "td") for r in self.rows)
                 + f"</table><p>{html.escape(verdict)}</p>"
                 + (f"<ul>{problems}</ul>" if problems else ""))
 
     def _repr_latex_(self) -> str:
         head = (r"\text{input} & \text{value} & \text{backprop} & \text{symbolic} & "
-                r"\text{sympy.diff} & \text{finite diff} & \text{derivative} & \\ \hline" "\n")
+                rf"\text{{{self.diff_by}}} & \text{{finite diff}} & \text{{derivative}} & "
+                r"\\ \hline" "\n")
         body = []
         for r in self.rows:
             name = sympy.latex(sympy.Symbol(r.name))
@@ -115,7 +119,8 @@ class VerificationReport:
 
 def verify(out: Var, wrt: Var | str | Sequence[Var | str] | None = None, *,
            rtol: float = 1e-9, atol: float = 1e-12, fd_rtol: float = 1e-6,
-           fd_atol: float = 1e-8, raise_on_failure: bool = True) -> VerificationReport:
+           fd_atol: float = 1e-8, raise_on_failure: bool = True,
+           backend: str = "auto") -> VerificationReport:
     """Check d out / d x four ways for each input ``x`` (all inputs, or those in ``wrt``).
 
     1. numeric backprop (:func:`symgrad.grad`);
@@ -143,7 +148,7 @@ def verify(out: Var, wrt: Var | str | Sequence[Var | str] | None = None, *,
     (True, [('x', 56.0, 4*x*(x**2 + 3)), ('y', 1.0, 1)])
     """
     check_var(out)
-    memo = lower(out)
+    memo, engine, order = lowered(out, backend)
     inputs = [v for v in memo if v.op is None]
     if wrt is None:
         targets = inputs
@@ -159,19 +164,13 @@ def verify(out: Var, wrt: Var | str | Sequence[Var | str] | None = None, *,
                 raise InputError(f"{w!r} is not an input of the expression (its inputs: "
                                  f"{', '.join(str(v.name) for v in inputs)})")
             targets.append(t)
-    expr = memo[out]
     kinked = sorted({f"{v.op.name} at {', '.join(f'{k:g}' for k in v.op.kinks)}"
                      for v in memo if v.op is not None and v.op.kinks})
-    adj = symbolic_adjoints(out, memo)
+    expr, raws, diffs, by = _symbolic(out, memo, engine, targets, order)
     numeric = grad(out, targets) if targets else []
     values = {v.name: v.value for v in inputs if v.name}
     rows = []
-    for t, bp in zip(targets, numeric, strict=True):
-        raw = adj.get(t, _ZERO)
-        try:
-            diffed = sympy.diff(expr, sympy.Symbol(t.name))
-        except RecursionError:
-            raise deep_error("running sympy.diff") from None
+    for t, bp, raw, diffed in zip(targets, numeric, raws, diffs, strict=True):
         problems: list[str] = []
 
         def number(e: sympy.Expr, what: str) -> float:
@@ -182,12 +181,12 @@ def verify(out: Var, wrt: Var | str | Sequence[Var | str] | None = None, *,
                 return math.nan
 
         sym = number(raw, "symbolic backprop")
-        sd = number(diffed, "sympy.diff")
+        sd = number(diffed, by)
         fd = numeric_grad(out, t, method="richardson")
         same, how = same_function(raw, diffed, values, rtol, atol)
         if same is False:
-            problems.append(f"symbolic backprop and sympy.diff are different functions: {how}")
-        for label, v in (("symbolic backprop", sym), ("sympy.diff", sd)):
+            problems.append(f"symbolic backprop and {by} are different functions: {how}")
+        for label, v in (("symbolic backprop", sym), (by, sd)):
             if not math.isnan(v) and not close(bp, v, rtol, atol):
                 problems.append(f"{label} gives {v:.17g} but backprop gives {bp:.17g}")
         if not close(bp, fd, fd_rtol, fd_atol):
@@ -196,10 +195,32 @@ def verify(out: Var, wrt: Var | str | Sequence[Var | str] | None = None, *,
         if problems and kinked:
             problems.append(f"note: the expression has kinks ({'; '.join(kinked)}), where "
                             "backprop takes a one-sided derivative (the op table's) and "
-                            "sympy.diff may take another (Heaviside(0) = 1/2)")
+                            f"{by} may take another (Heaviside(0) = 1/2)")
         rows.append(VerificationRow(t.name or "?", t.value, bp, sym, sd, fd, tidy(raw), how,
                                     tuple(problems)))
-    report = VerificationReport(expr, tuple(rows))
+    report = VerificationReport(expr, tuple(rows), by)
     if raise_on_failure and not report.ok:
         raise VerificationError(f"the derivatives disagree:\n{report}")
     return report
+
+
+def _symbolic(out: Var, memo: dict[Var, Any], engine: Backend, targets: list[Var],
+              order: list[Var]) -> tuple[sympy.Expr, list[sympy.Expr], list[sympy.Expr], str]:
+    """The expression, symbolic backprop's partials and the reference partials (the
+    backend's ``diff``, else ``sympy.diff``), as SymPy; and the reference's name."""
+    adj = symbolic_adjoints(out, memo, engine, order)
+    converted: dict[Any, sympy.Expr] = {}
+    expr, *raws = as_sympy(engine, [memo[out], *[adj.get(t, engine.zero) for t in targets]],
+                           converted)
+    if engine.name != "sympy":
+        try:  # SymEngine leaves some derivatives undone (Max): SymPy does those
+            diffs = as_sympy(engine, [engine.diff(memo[out], str(t.name)) for t in targets],
+                             converted)
+            return expr, raws, diffs, f"{engine.name}.diff"
+        except (UnsupportedError, RuntimeError, NotImplementedError):
+            pass
+    try:
+        return expr, raws, [sympy.diff(expr, sympy.Symbol(t.name)) for t in targets], \
+            "sympy.diff"
+    except RecursionError:
+        raise deep_error("running sympy.diff") from None
