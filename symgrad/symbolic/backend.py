@@ -208,7 +208,7 @@ def _from_symengine(exprs: Sequence[Any], standins: dict[str, Op],
                 memo[e] = _node(e, [memo[a] for a in e.args], standins)
                 continue
             args = e.args
-            if not args:
+            if not args or e.is_Number:  # SymEngine's zoo has an argument
                 memo[e] = _atom(e)
                 continue
             stack.append((e, True))
