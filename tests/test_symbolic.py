@@ -32,7 +32,7 @@ from symgrad.symbolic import (
     to_sympy,
     verify,
 )
-from symgrad.symbolic.compare import float_value
+from symgrad.symbolic.compare import agree_at, exact_values, float_value, same_function
 from symgrad.symbolic.lower import LINEAR
 from symgrad.var import apply
 
@@ -486,6 +486,43 @@ def test_from_sympy_values_like_parse():
     assert from_sympy(X + Y, default=1.5).value == 3.0
     with pytest.raises(DomainError, match="log"):
         from_sympy(sympy.log(X), x=-1)
+
+
+# -- same_function where floats cannot tell ----------------------------------------------------
+
+def test_same_function_decides_beyond_the_float_range():
+    # exp(x) overflows floats at x ~ 800: once every point was skipped (undecided)
+    assert same_function(sympy.exp(X), 2 * sympy.exp(X), {"x": 800.0})[0] is False
+    assert agree_at(sympy.sinh(X), (sympy.exp(X) - sympy.exp(-X)) / 2, {"x": 800.0},
+                    1e-9, 1e-12) is True
+    # below it, atol no longer swallows the values: they compare relatively
+    verdict = agree_at(sympy.exp(-X), -sympy.exp(-X), {"x": 800.0}, 1e-9, 1e-12)
+    assert verdict == "differ at x=800: 3.667874584e-348 vs -3.667874584e-348"
+    assert agree_at(sympy.exp(-X), sympy.exp(-X) * (1 + 1e-12), {"x": 800.0}, 1e-9,
+                    1e-12) is True
+
+
+def test_same_function_knows_cancellation_noise_from_a_value():
+    # (sin² + cos² − 1)·P is 0 everywhere, but its floats and low-precision digits are
+    # noise; too big for simplify, and cancel does not know the identity
+    p = sum(X**k / (k + 1) for k in range(40))
+    zero = (sympy.sin(X)**2 + sympy.cos(X)**2 - 1) * p * 10**8
+    assert same_function(zero, sympy.Integer(0), {"x": 0.9}) == (True,
+                                                               "equal at 4 random points")
+    tiny = zero + sympy.exp(-1000 * X)  # a true value far below the noise of low precision
+    assert same_function(tiny, sympy.Integer(0), {"x": 0.9})[0] is False
+    assert agree_at(tiny, sympy.exp(-1000 * X), {"x": 0.9}, 1e-9, 1e-12) is True
+
+
+def test_exact_values_share_subexpressions_and_refuse_complex_results(watchdog):
+    e = X
+    for _ in range(200):  # a tree of 2**200 nodes, a DAG of 400
+        e = sympy.sin(e) * e
+    with watchdog(30):
+        (v,) = exact_values([e], {"x": 0.5}, 30)
+    assert float(v) == pytest.approx(float_value(e, {"x": 0.5}), rel=1e-12)
+    with pytest.raises(DomainError, match="not a finite real number"):
+        exact_values([sympy.sqrt(X - 1)], {"x": 0.5}, 30)
 
 
 # -- verify -----------------------------------------------------------------------------------
