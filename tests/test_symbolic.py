@@ -421,6 +421,19 @@ def test_from_sympy_round_trips(expr):
         assert symgrad.grad(g, leaf) == pytest.approx(expected, rel=1e-10)
 
 
+def test_a_number_times_a_sum_round_trips():
+    # SymPy keeps 2*(x + y)*exp(x) but would distribute 2*(x + y) built first
+    x, y, z = Var(0.5, name="x"), Var(0.3, name="y"), Var(0.9, name="z")
+    for out in [(x + y) * (x.exp() + x.exp()), (x + y) * (z + z) / (x * 3),
+                -((x + y) * (z + z)), (x + y) / (z + z)]:
+        expr = to_sympy(out)
+        values = {s.name: v.value for s in expr.free_symbols for v in (x, y, z)
+                  if v.name == s.name}
+        back = from_sympy(expr, **values)
+        assert to_sympy(back) == expr
+        assert back.value == pytest.approx(out.value, rel=1e-12)
+
+
 def test_from_sympy_shapes():
     g = from_sympy(X - Y, x=1, y=2)
     assert g.op is OPS["sub"]
