@@ -6,8 +6,10 @@ expressions of :func:`~symgrad.symbolic.lower.lower`, so a shared subexpression 
 differentiated once; :func:`path_terms` multiplies the symbolic local derivatives along
 each path.  ``backend="auto"`` (the default) computes with SymEngine when it is
 installed and the graph suits it, else with SymPy, the reference; ``"sympy"`` and
-``"symengine"`` choose.  Results are SymPy expressions either way: the same functions,
-though the raw accumulation may be arranged differently by each backend.
+``"symengine"`` choose.  (:func:`path_terms` and :func:`symgrad.verify` take SymPy for
+``"auto"``: their docstrings say why, with measurements.)  Results are SymPy
+expressions either way: the same functions, though the raw accumulation may be
+arranged differently by each backend.
 
 >>> from symgrad import Var
 >>> x = Var(2.0, name="x")
