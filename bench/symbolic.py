@@ -1,15 +1,24 @@
-"""Benchmark: the full symbolic gradient of a sigmoid MLP's loss, two ways.
+"""Benchmark: the full symbolic gradient of a 337-parameter sigmoid MLP, three ways.
 
-One symbolic reverse pass (``symgrad.gradient``: the op table's partial rules run on
-SymPy expressions by the engine's chain-rule loop) against calling ``sympy.diff``
-once per parameter on an independently built SymPy expression of the same loss.
+The network is ``symgrad.nn.MLP(2, [16, 16, 1], seed=0)`` and the loss its squared error
+on the four XOR rows (``nn.loss_graph``): 337 parameters.  Its gradient is computed
 
-The loss is the squared error of a 2-H-1 sigmoid network on the four XOR rows, for
-H = 2, 8, 32 (9, 33 and 129 parameters).  Both run in this process; SymPy's cache is
-cleared before every timed run so neither side profits from the other's work.  The
-results are compared at random parameter values.
+1. by ``symgrad.gradient(loss, backend="symengine")``: one symbolic reverse pass (the op
+   table's partial rules run on SymEngine by the engine's chain-rule loop), then the 337
+   partials converted to SymPy, as every symgrad result is.  Its first part alone, the
+   reverse pass (lowering the graph and the adjoints, SymEngine expressions out), is
+   timed too: that is what compares with (2), whose results are SymEngine expressions;
+2. by SymEngine's ``diff`` once per parameter, on the same loss expression;
+3. by ``sympy.diff`` once per parameter, on the same loss as SymPy.  That takes about two
+   minutes, so by default it is timed on a sample of parameters from every layer and
+   extrapolated layer by layer (``--full`` times all 337).
 
-Run:  python bench/symbolic.py  [--quick]
+Each result is checked against the others at random parameter values: every partial,
+evaluated with 30-digit arithmetic, agrees to 1e-12 (relative).  Times are medians of
+several runs; SymPy's cache is cleared before every timed run.  All peers run in this
+process.
+
+Run:  python bench/symbolic.py  [--quick] [--full]
 """
 
 from __future__ import annotations
@@ -18,119 +27,160 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import sympy
 from sympy.core.cache import clear_cache
 
 import symgrad
-from symgrad import Var
+from symgrad import nn
+from symgrad.symbolic.backend import available, resolve
+from symgrad.symbolic.compare import exact_values
+from symgrad.symbolic.derive import symbolic_adjoints
+from symgrad.symbolic.lower import lowered
 
-XOR = [((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 0)]
-
-
-def names(hidden: int) -> list[str]:
-    """Parameter names: w{j}_{i} (input i to hidden j), b{j}, v{j} (hidden j to out), c."""
-    out = [f"w{j}_{i}" for j in range(hidden) for i in range(2)]
-    return out + [f"b{j}" for j in range(hidden)] + [f"v{j}" for j in range(hidden)] + ["c"]
-
-
-def symgrad_loss(hidden: int, values: dict[str, float]) -> tuple[Var, list[Var]]:
-    """The loss as a Var graph built by hand (no symgrad.nn): parameters are leaves."""
-    p = {n: Var(values[n], name=n) for n in names(hidden)}
-    loss = None
-    for (x0, x1), target in XOR:
-        z = p["c"]
-        for j in range(hidden):
-            h = (p[f"w{j}_0"] * x0 + p[f"w{j}_1"] * x1 + p[f"b{j}"]).sigmoid()
-            z = z + p[f"v{j}"] * h
-        term = (z.sigmoid() - target) ** 2
-        loss = term if loss is None else loss + term
-    assert loss is not None
-    return loss, list(p.values())
+PARAMETERS = 337
+TOLERANCE = 1e-12
+#: sympy.diff is timed on this many parameters of each layer (unless --full).
+SAMPLE_PER_LAYER = 4
 
 
-def sympy_loss(hidden: int) -> tuple[sympy.Expr, list[sympy.Symbol]]:
-    """The same loss written directly in SymPy."""
-    s = {n: sympy.Symbol(n) for n in names(hidden)}
-
-    def sigmoid(a: sympy.Expr) -> sympy.Expr:
-        return 1 / (1 + sympy.exp(-a))
-
-    loss = sympy.Integer(0)
-    for (x0, x1), target in XOR:
-        z = s["c"] + sum(s[f"v{j}"] * sigmoid(s[f"w{j}_0"] * x0 + s[f"w{j}_1"] * x1
-                                              + s[f"b{j}"]) for j in range(hidden))
-        loss += (sigmoid(z) - target) ** 2
-    return loss, list(s.values())
-
-
-def timed(fn, repeats: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeats):
         clear_cache()
-        t = time.perf_counter()
+        start = time.perf_counter()
         result = fn()
-        times.append(time.perf_counter() - t)
+        times.append(time.perf_counter() - start)
     return statistics.median(times), result
 
 
-def value_at(expr: sympy.Expr, point: dict[str, float]) -> float:
-    """A SymPy expression's float value, through a symgrad graph (memoised, iterative)."""
-    used = {s.name: point[s.name] for s in expr.free_symbols}
-    return symgrad.from_sympy(expr, **used).value
+def reverse_pass(loss: symgrad.Var) -> dict[symgrad.Var, Any]:
+    """What symgrad.gradient does before converting to SymPy: SymEngine expressions."""
+    memo, engine, order = lowered(loss, "symengine")
+    return symbolic_adjoints(loss, memo, engine, order)
 
 
-def main(quick: bool = False) -> int:
+def sampled(params: list[symgrad.Var], full: bool) -> list[list[symgrad.Var]]:
+    """The parameters by layer; all of them with ``full``, else a spread sample."""
+    layers: dict[str, list[symgrad.Var]] = {}
+    for p in params:
+        layers.setdefault(str(p.name).split(".")[0], []).append(p)
+    if full:
+        return list(layers.values())
+    out = []
+    for group in layers.values():
+        step = max(1, len(group) // SAMPLE_PER_LAYER)
+        out.append(group[::step][:SAMPLE_PER_LAYER])
+    return out
+
+
+def worst_difference(a: list[sympy.Expr], b: list[sympy.Expr], point: dict[str, float]
+                     ) -> float:
+    values = exact_values([*a, *b], point, 30)
+    n = len(a)
+    return float(max(abs(x - y) / max(abs(x), abs(y), 1e-300)
+                     for x, y in zip(values[:n], values[n:], strict=True)))
+
+
+def main(quick: bool = False, full: bool = False) -> int:
+    if not available():
+        print("bench/symbolic.py needs symengine: pip install symengine", file=sys.stderr)
+        return 2
+    import symengine
+
+    print(f"sympy {sympy.__version__}, symengine {symengine.__version__}, "
+          f"python {sys.version.split()[0]}")
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = nn.loss_graph(model, nn.XOR)
+    params = model.parameters()
+    assert len(params) == PARAMETERS, len(params)
+    names = [str(p.name) for p in params]
+    engine = resolve("symengine")
+    repeats = 3 if quick else 7
+
+    # Warm up every side once (lazy imports, first-call costs).
+    small = nn.loss_graph(nn.MLP(2, [2, 1], seed=0), nn.XOR)
+    symgrad.gradient(small, backend="symengine")
+    symgrad.gradient(small, backend="sympy")
+    warm = symgrad.to_sympy(small)
+    [sympy.diff(warm, s) for s in warm.free_symbols]
+
+    # The same loss as one SymEngine and one SymPy expression (not timed).
+    se_loss = lowered(loss, "symengine").memo[loss]
+    sp_loss = symgrad.to_sympy(loss)
+    se_symbols = [symengine.Symbol(n) for n in names]
+
+    t_pass, _ = timed(lambda: reverse_pass(loss), repeats)
+    t_ours, ours = timed(lambda: symgrad.gradient(loss, backend="symengine"),
+                         max(3, repeats // 2))
+    t_se, se_partials = timed(lambda: [symengine.diff(se_loss, s) for s in se_symbols],
+                              repeats)
+    t_sympy_backend, _ = timed(lambda: symgrad.gradient(loss, backend="sympy"), 1 if quick
+                               else 3)
+
+    # sympy.diff once per parameter: a sample of each layer, extrapolated by layer size.
+    layers = sampled(params, full)
+    by_layer = {str(p.name).split(".")[0]: 0 for p in params}
+    for p in params:
+        by_layer[str(p.name).split(".")[0]] += 1
+    clear_cache()
+    sympy_results: dict[str, sympy.Expr] = {}
+    estimate, timed_count = 0.0, 0
+    for group in layers:
+        times = []
+        for p in group:
+            start = time.perf_counter()
+            sympy_results[str(p.name)] = sympy.diff(sp_loss, sympy.Symbol(str(p.name)))
+            times.append(time.perf_counter() - start)
+        timed_count += len(group)
+        estimate += statistics.mean(times) * by_layer[str(group[0].name).split(".")[0]]
+
+    # Equal at random points (30 digits): ours against SymEngine's and SymPy's diff.
+    ours_list = [ours[p] for p in params]
+    theirs = engine.to_sympy(se_partials)
     rng = random.Random(0)
-    print(f"sympy {sympy.__version__}, python {sys.version.split()[0]}")
-    print(f"{'net':<8}{'params':>7}{'symgrad.gradient':>18}{'sympy.diff x N':>16}"
-          f"{'speed-up':>10}{'ops (cse) symgrad':>19}{'ops (cse) sympy':>17}  equal")
-    # Warm up both sides once (first calls pay for SymPy's lazy imports).
-    warm_loss, _ = symgrad_loss(1, {n: 0.5 for n in names(1)})
-    symgrad.gradient(warm_loss)
-    warm_expr, warm_symbols = sympy_loss(1)
-    [sympy.diff(warm_expr, s) for s in warm_symbols]
-    failures = 0
-    for hidden in (2, 8, 32):
-        ps = names(hidden)
-        values = {n: rng.uniform(-1, 1) for n in ps}
-        loss, params = symgrad_loss(hidden, values)
-        expr, symbols = sympy_loss(hidden)
-        repeats = 1 if quick else (5 if hidden < 32 else 3)
+    worst_se = worst_sympy = 0.0
+    for k in range(3):
+        point = ({p.name: p.value for p in params} if k == 0
+                 else {n: rng.uniform(-2, 2) for n in names})
+        worst_se = max(worst_se, worst_difference(ours_list, theirs, point))
+        chosen = list(sympy_results)
+        worst_sympy = max(worst_sympy, worst_difference(
+            [ours[params[names.index(n)]] for n in chosen],
+            [sympy_results[n] for n in chosen], point))
+    equal = worst_se <= TOLERANCE and worst_sympy <= TOLERANCE
 
-        t_ours, ours = timed(lambda loss=loss: symgrad.gradient(loss), repeats)
-        t_theirs, theirs = timed(
-            lambda expr=expr, symbols=symbols: [sympy.diff(expr, s) for s in symbols],
-            repeats)
-        assert isinstance(ours, dict) and isinstance(theirs, list)
-
-        # Expression sizes after common-subexpression elimination.
-        ops_ours = symgrad.gradient(loss, cse=True).count_ops()  # type: ignore[union-attr]
-        reps, reduced = sympy.cse(theirs)
-        ops_theirs = sum(sympy.count_ops(e) for _, e in reps) + sum(
-            sympy.count_ops(e) for e in reduced)
-
-        # The same numbers at the graph's values and at random points.
-        worst = 0.0
-        for k in range(3):
-            point = values if k == 0 else {n: rng.uniform(-2, 2) for n in ps}
-            for param, sym, theirs_d in zip(params, symbols, theirs, strict=True):
-                assert param.name == sym.name
-                a, b = value_at(ours[param], point), value_at(theirs_d, point)
-                worst = max(worst, abs(a - b) / max(1e-300, abs(a), abs(b)))
-        numeric = symgrad.grad(loss, params)
-        for param, n in zip(params, numeric, strict=True):
-            a = value_at(ours[param], values)
-            worst = max(worst, abs(a - n) / max(1e-300, abs(a), abs(n)))
-        equal = worst <= 1e-9
-        failures += not equal
-
-        print(f"2-{hidden}-1{'':<{4 - len(str(hidden))}}{len(ps):>7}{t_ours:>17.3f}s"
-              f"{t_theirs:>15.3f}s{t_theirs / t_ours:>9.1f}x{ops_ours:>19}{ops_theirs:>17}"
-              f"  {'yes' if equal else 'NO'} (max rel diff {worst:.1e})")
-    print("(times are medians; symgrad.gradient includes lowering the graph to SymPy)")
-    return 1 if failures else 0
+    how = "all 337 timed" if full else (f"extrapolated from {timed_count} of 337 "
+                                        f"parameters ({SAMPLE_PER_LAYER} per layer, "
+                                        "mean time x layer size)")
+    rows = [
+        ("symgrad reverse pass on SymEngine (SymEngine exprs out)", t_pass),
+        ("symgrad.gradient(backend='symengine') (SymPy exprs out)", t_ours),
+        ("symengine.diff once per parameter (SymEngine exprs out)", t_se),
+        ("symgrad.gradient(backend='sympy') (SymPy exprs out)", t_sympy_backend),
+        (f"sympy.diff once per parameter ({how})", estimate),
+    ]
+    print(f"sigmoid MLP 2-16-16-1 on XOR, {PARAMETERS} parameters; medians of "
+          f"{repeats} runs")
+    for label, t in rows:
+        print(f"  {label:<{max(len(r[0]) for r in rows)}}  {t:9.4f} s")
+    ratio_se, ratio_sympy = t_se / t_pass, estimate / t_ours
+    print(f"symengine.diff per parameter / symgrad's reverse pass:   {ratio_se:7.1f}x  "
+          f"(target >= 10x: {'met' if ratio_se >= 10 else 'NOT met'})")
+    print(f"sympy.diff per parameter / symgrad.gradient (symengine): {ratio_sympy:7.1f}x  "
+          f"(target >= 300x: {'met' if ratio_sympy >= 300 else 'NOT met'})")
+    print(f"symengine.diff per parameter / symgrad.gradient (symengine): {t_se / t_ours:5.2f}x"
+          "  (symgrad.gradient converts its 337 partials to SymPy; SymEngine's diff "
+          "does not)")
+    print(f"symgrad.gradient: backend='sympy' / backend='symengine': "
+          f"{t_sympy_backend / t_ours:5.1f}x")
+    print(f"equal at 3 points (30 digits): symgrad vs symengine.diff max rel diff "
+          f"{worst_se:.1e} (337 partials), vs sympy.diff {worst_sympy:.1e} "
+          f"({len(sympy_results)} partials): {'yes' if equal else 'NO'}")
+    return 0 if equal else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(quick="--quick" in sys.argv))
+    sys.exit(main(quick="--quick" in sys.argv, full="--full" in sys.argv))

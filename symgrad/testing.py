@@ -218,8 +218,11 @@ def assert_derivative(expr: Var | str | Any, wrt: Var | str, expected: Any, *,
 
     The derivative comes from symbolic backprop (:func:`symgrad.derivative`).  It
     passes when it equals ``expected`` as written, or ``sympy.simplify`` of the
-    difference is 0, or, when SymPy cannot decide, the two agree within
-    ``atol + rtol·max(|a|, |b|)`` at four seeded random points near the values.
+    difference is 0, or, when SymPy cannot decide, the two agree at four seeded random
+    points near the values: within ``atol + rtol·max(|a|, |b|)`` in floats, and where
+    floats cannot tell (values below ``atol``, underflow, overflow), relatively in
+    arbitrary precision (:func:`symgrad.symbolic.compare.agree_at`), so
+    ``exp(-x)`` is never taken for ``-exp(-x)`` at ``x = 800``.
 
     On failure a :class:`~symgrad.errors.VerificationError` says where the two differ,
     lists every path from the output to ``wrt`` with its local factors, product and
@@ -237,7 +240,7 @@ def assert_derivative(expr: Var | str | Any, wrt: Var | str, expected: Any, *,
     """
     __tracebackhide__ = True
     from .symbolic import derivative, same_function, to_sympy
-    from .symbolic.compare import float_value
+    from .symbolic.compare import agree_at, float_value
 
     r, a = real(rtol, "rtol"), real(atol, "atol")
     out = _as_graph(expr, at)
@@ -260,9 +263,12 @@ def assert_derivative(expr: Var | str | Any, wrt: Var | str, expected: Any, *,
     samples = diagnose.samples(out, target, lambda p: float_value(want, p), values, 4,
                                listable)
     here = samples[0] if samples and samples[0].point == values else None
+    precisely = agree_at(actual, want, values, r, a)
     if here is not None and not diagnose.close(here.derivative, here.expected, r, a):
         lines.append(f"  at {fmt_point(values)}: the derivative is {here.derivative:.10g}, "
                      f"the expected {here.expected:.10g}")
+    elif isinstance(precisely, str):  # beyond what floats show (they underflow, say)
+        lines.append(f"  they {precisely}")
     elif here is not None:
         lines.append(f"  they agree at {fmt_point(values)}, but {how}")
     else:

@@ -32,7 +32,8 @@ from symgrad.symbolic import (
     to_sympy,
     verify,
 )
-from symgrad.symbolic.compare import float_value
+from symgrad.symbolic.compare import agree_at, exact_values, float_value, same_function
+from symgrad.symbolic.lower import LINEAR
 from symgrad.var import apply
 
 X, Y, Z = sympy.symbols("x y z")
@@ -108,10 +109,13 @@ def test_tidying_big_derivatives_is_bounded(watchdog):
 
 def test_raw_form_is_the_unsimplified_accumulation():
     z, x, _ = chain("x")
-    raw = derivative(z, x, raw=True)
+    raw = derivative(z, x, raw=True, backend="sympy")
     assert str(raw) == "2*x*(2*x**2 + 6) + 1"
     assert sympy.expand(raw - derivative(z, x)) == 0
     assert at(raw, x=2.0) == symgrad.grad(z, x) == 57.0
+    # another backend may arrange the accumulation otherwise: the same function
+    other = derivative(z, x, raw=True)
+    assert sympy.expand(other - raw) == 0
 
 
 def test_to_sympy_of_the_example():
@@ -323,15 +327,15 @@ def test_path_terms_respects_the_limit():
 
 def test_gradient_is_one_reverse_pass(monkeypatch):
     calls = []
-    import symgrad.symbolic.lower as lower
+    import symgrad.symbolic.derive as derive
 
-    real = lower.adjoints
+    real = derive.adjoints
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(lower, "adjoints", counting)
+    monkeypatch.setattr(derive, "adjoints", counting)
     z = parse("sigmoid(w1*p + w2*q + b)", w1=0.5, p=1, w2=-1, q=2, b=0.25)
     g = gradient(z)
     assert len(calls) == 1
@@ -417,6 +421,19 @@ def test_from_sympy_round_trips(expr):
         assert symgrad.grad(g, leaf) == pytest.approx(expected, rel=1e-10)
 
 
+def test_a_number_times_a_sum_round_trips():
+    # SymPy keeps 2*(x + y)*exp(x) but would distribute 2*(x + y) built first
+    x, y, z = Var(0.5, name="x"), Var(0.3, name="y"), Var(0.9, name="z")
+    for out in [(x + y) * (x.exp() + x.exp()), (x + y) * (z + z) / (x * 3),
+                -((x + y) * (z + z)), (x + y) / (z + z)]:
+        expr = to_sympy(out)
+        values = {s.name: v.value for s in expr.free_symbols for v in (x, y, z)
+                  if v.name == s.name}
+        back = from_sympy(expr, **values)
+        assert to_sympy(back) == expr
+        assert back.value == pytest.approx(out.value, rel=1e-12)
+
+
 def test_from_sympy_shapes():
     g = from_sympy(X - Y, x=1, y=2)
     assert g.op is OPS["sub"]
@@ -484,6 +501,43 @@ def test_from_sympy_values_like_parse():
         from_sympy(sympy.log(X), x=-1)
 
 
+# -- same_function where floats cannot tell ----------------------------------------------------
+
+def test_same_function_decides_beyond_the_float_range():
+    # exp(x) overflows floats at x ~ 800: once every point was skipped (undecided)
+    assert same_function(sympy.exp(X), 2 * sympy.exp(X), {"x": 800.0})[0] is False
+    assert agree_at(sympy.sinh(X), (sympy.exp(X) - sympy.exp(-X)) / 2, {"x": 800.0},
+                    1e-9, 1e-12) is True
+    # below it, atol no longer swallows the values: they compare relatively
+    verdict = agree_at(sympy.exp(-X), -sympy.exp(-X), {"x": 800.0}, 1e-9, 1e-12)
+    assert verdict == "differ at x=800: 3.667874584e-348 vs -3.667874584e-348"
+    assert agree_at(sympy.exp(-X), sympy.exp(-X) * (1 + 1e-12), {"x": 800.0}, 1e-9,
+                    1e-12) is True
+
+
+def test_same_function_knows_cancellation_noise_from_a_value():
+    # (sin² + cos² − 1)·P is 0 everywhere, but its floats and low-precision digits are
+    # noise; too big for simplify, and cancel does not know the identity
+    p = sum(X**k / (k + 1) for k in range(40))
+    zero = (sympy.sin(X)**2 + sympy.cos(X)**2 - 1) * p * 10**8
+    assert same_function(zero, sympy.Integer(0), {"x": 0.9}) == (True,
+                                                               "equal at 4 random points")
+    tiny = zero + sympy.exp(-1000 * X)  # a true value far below the noise of low precision
+    assert same_function(tiny, sympy.Integer(0), {"x": 0.9})[0] is False
+    assert agree_at(tiny, sympy.exp(-1000 * X), {"x": 0.9}, 1e-9, 1e-12) is True
+
+
+def test_exact_values_share_subexpressions_and_refuse_complex_results(watchdog):
+    e = X
+    for _ in range(200):  # a tree of 2**200 nodes, a DAG of 400
+        e = sympy.sin(e) * e
+    with watchdog(30):
+        (v,) = exact_values([e], {"x": 0.5}, 30)
+    assert float(v) == pytest.approx(float_value(e, {"x": 0.5}), rel=1e-12)
+    with pytest.raises(DomainError, match="not a finite real number"):
+        exact_values([sympy.sqrt(X - 1)], {"x": 0.5}, 30)
+
+
 # -- verify -----------------------------------------------------------------------------------
 
 def test_verify_chain_rule_example():
@@ -495,7 +549,8 @@ def test_verify_chain_rule_example():
                                                                           56.0, 56.0)
     assert rx.finite == pytest.approx(56.0, rel=1e-9)
     assert str(rx.formula) == "4*x*(x**2 + 3)"
-    assert ry.agreement == "identical" and rx.agreement == "cancel(a - b) = 0"
+    assert ry.agreement == "identical"
+    assert rx.agreement in ("identical", "cancel(a - b) = 0")
     text = str(report)
     assert text.splitlines()[0].split()[:4] == ["input", "value", "backprop", "symbolic"]
     assert "4*x*(x**2 + 3)" in text and "all 2 derivatives agree" in text
@@ -524,9 +579,10 @@ def test_verify_catches_a_wrong_partial_rule(monkeypatch):
     with pytest.raises(VerificationError) as info:
         verify(z)
     message = str(info.value)
-    assert "MISMATCH" in message and "sympy.diff gives" in message
-    assert "finite differences give" in message
     report = verify(z, raise_on_failure=False)
+    assert report.diff_by in ("sympy.diff", "symengine.diff")
+    assert "MISMATCH" in message and f"{report.diff_by} gives" in message
+    assert "finite differences give" in message
     assert not report.ok
     (row,) = report.rows
     assert row.backprop == pytest.approx(-2 * math.cos(0.5))
@@ -566,7 +622,7 @@ def test_report_for_notebooks():
     report = verify(x**2 * y)
     page = report._repr_html_()
     assert page.startswith("<table>") and "a&lt;b&gt;" in page and "<b>" not in page
-    assert "all derivatives agree" in page
+    assert "all 2 derivatives agree" in page
     tex = report._repr_latex_()
     assert tex.startswith(r"$$\begin{array}") and tex.endswith(r"\end{array}$$")
     assert r"\hline" + "\n" in tex and "x^{2}" in tex
@@ -678,9 +734,10 @@ def test_an_input_used_thousands_of_times_is_summed_once(monkeypatch, watchdog):
     monkeypatch.setattr(symbolic.SYMPY, "total", lambda terms: calls.append(len(terms))
                         or total(terms))
     with watchdog():
-        d = derivative(y, x, raw=True)
+        d = derivative(y, x, raw=True, backend="sympy")
     non_constant = [v for v in symgrad.nodes(y) if not v.is_constant]
-    assert len(calls) == len(non_constant) - 1          # once per node but the output
+    sums = [v for v in non_constant if v.op in LINEAR]  # lowered as one sum each
+    assert len(calls) == len(non_constant) - 1 + len(sums)  # once per node but the output
     assert max(calls) == 4001                           # x: two uses a step, and x*x
     assert float_value(d, {"x": 0.5}) == pytest.approx(symgrad.grad(y, x),
                                                                   rel=1e-9)

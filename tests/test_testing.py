@@ -76,6 +76,30 @@ def test_assert_derivative_numeric_fallback_uses_rtol():
         assert_derivative("x**2", "x", "2.0000000001*x", rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize(("expr", "expected", "at"), [
+    ("exp(-x)", "exp(-x)", {"x": 800.0}),          # the sign is wrong; floats underflow
+    ("exp(-1000*x)", "0", {"x": 1.0}),             # 1e-430 is not 0
+    ("exp(-40*x)", "0", {"x": 1.0}),               # 1e-16: below atol, still not 0
+    ("exp(-x)", "-2*exp(-x)", {"x": 800.0}),       # a factor off, below floats' range
+    ("exp(x)", "exp(x)/2", {"x": 700.0}),          # a factor off where floats overflow
+])
+def test_a_wrong_derivative_never_passes_where_floats_cannot_tell(expr, expected, at):
+    message = failure(expr, "x", expected, at=at)
+    assert message.startswith(f"d/dx of {expr.replace(' ', '')}".split("*")[0])
+    assert f"not the expected {expected}".split("*")[0] in message
+
+
+@pytest.mark.parametrize(("expr", "expected", "at"), [
+    ("exp(-x)", "-exp(-x)", {"x": 800.0}),
+    ("exp(-1000*x)", "-1000*exp(-1000*x)", {"x": 1.0}),
+    ("exp(x)", "exp(x)", {"x": 700.0}),
+    ("exp(-x) * x", "exp(-x) - x*exp(-x)", {"x": 800.0}),
+    ("x - x", "0", None),
+])
+def test_true_derivatives_pass_where_floats_cannot_tell(expr, expected, at):
+    assert_derivative(expr, "x", expected, at=at)
+
+
 def test_assert_derivative_finds_a_point_where_the_expression_is_defined():
     # Random points are in [0.3, 1.7]; log(x - 1) is undefined for half of them.
     assert_derivative("log(x - 1)", "x", "1/(x - 1)", at={"x": 3})

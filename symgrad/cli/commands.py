@@ -81,6 +81,7 @@ def diff(args: argparse.Namespace) -> int:
     import sympy
 
     from ..symbolic import derivative
+    from ..symbolic.lower import deep_error
 
     try:
         out = _graph(args, default=0.5)
@@ -91,7 +92,11 @@ def diff(args: argparse.Namespace) -> int:
         raise InputError(f"{first}; without --at every input is 0.5: pass --at with values "
                          "where the expression is defined") from None
     expr = derivative(out, _leaf(out, args.wrt), raw=args.raw)
-    print(sympy.latex(expr) if args.latex else expr)
+    try:
+        text = sympy.latex(expr) if args.latex else str(expr)
+    except RecursionError:
+        raise deep_error("printing the derivative") from None
+    print(text)
     return EXIT_OK
 
 

@@ -1,9 +1,11 @@
-"""The SymPy bridge: lowering graphs to SymPy, symbolic backprop, and verification.
+"""The symbolic side: lowering graphs, symbolic backprop, and verification.
 
-The modules: :mod:`~symgrad.symbolic.lower` (graph → SymPy, symbolic backprop),
-:mod:`~symgrad.symbolic.tidy` (readable forms), :mod:`~symgrad.symbolic.lift`
-(SymPy → graph), :mod:`~symgrad.symbolic.compare` (same function?) and
-:mod:`~symgrad.symbolic.verify` (the four-way check).
+The modules: :mod:`~symgrad.symbolic.backend` (the SymPy and SymEngine namespaces),
+:mod:`~symgrad.symbolic.lower` (graph → expressions, depth checks),
+:mod:`~symgrad.symbolic.derive` (symbolic backprop), :mod:`~symgrad.symbolic.tidy`
+(readable forms), :mod:`~symgrad.symbolic.lift` (SymPy → graph),
+:mod:`~symgrad.symbolic.compare` (same function?) and :mod:`~symgrad.symbolic.verify`
+(the four-way check).
 
 :data:`SYMPY` is the math namespace in which the op table's rules run on SymPy
 expressions.  Applied to symbols, a partial rule gives the formula of an edge's local
@@ -20,7 +22,9 @@ Everything else here is built from that one idea, without a second table of rule
 * :func:`to_sympy` lowers a graph with each op's *value* rule run on SymPy;
 * :func:`derivative` and :func:`gradient` are symbolic backprop: the engine's one
   chain-rule loop (:func:`symgrad.backprop.adjoints`) run with the *partial* rules on
-  SymPy expressions, so a shared subexpression is differentiated once;
+  symbolic expressions, so a shared subexpression is differentiated once.  They run
+  on SymEngine when it is installed (``backend="auto"``; ``"sympy"`` or
+  ``"symengine"`` choose) and return SymPy expressions either way;
 * :func:`path_terms` lists the product of the symbolic local derivatives along each
   path; they sum to the derivative;
 * :func:`from_sympy` goes back from a SymPy expression to a graph;
@@ -34,7 +38,7 @@ Everything else here is built from that one idea, without a second table of rule
 y + (x**2 + 3)**2
 >>> derivative(z, x)
 4*x*(x**2 + 3)
->>> derivative(z, "x", raw=True)        # the accumulation as the chain rule left it
+>>> derivative(z, "x", raw=True, backend="sympy")   # as SymPy's chain rule left it
 2*x*(2*x**2 + 6)
 
 Leaves become plain ``Symbol(name)`` (no assumptions), so expressions print as they
@@ -42,14 +46,18 @@ were written.  Nothing here recurses on the depth of a graph; SymPy itself does,
 though (its printers, ``subs`` and some constructors), so very deep expressions can
 hit Python's recursion limit inside SymPy: that is reported as an
 :class:`~symgrad.errors.UnsupportedError`.  Arithmetic chains of 100,000 nodes lower
-fine; nesting functions (``sin(sin(...))``) fails in SymPy beyond about 300 levels.
+fine; functions and powers nested deeper than
+:func:`~symgrad.symbolic.lower.nesting_limit` (100 levels by default) are refused
+before symbolic differentiation starts.
 """
 
 from __future__ import annotations
 
+from .backend import SYMPY
 from .compare import same_function
+from .derive import Gradient, derivative, gradient, path_terms
 from .lift import from_sympy
-from .lower import SYMPY, Gradient, derivative, gradient, path_terms, to_sympy
+from .lower import to_sympy
 from .verify import VerificationReport, VerificationRow, verify
 
 __all__ = [

@@ -18,7 +18,8 @@ from .._check import real, values_for
 from ..errors import InputError, UnsupportedError
 from ..ops import OPS, by_operator, supported_text
 from ..var import Var, apply, constant
-from .lower import deep_error, number
+from .backend import number
+from .lower import deep_error
 from .tidy import short
 
 __all__ = ["build", "from_sympy", "symbol_names", "unsupported"]
@@ -110,6 +111,8 @@ def _plan(e: sympy.Expr, ordered: bool
                 den.append(base if power == -1 else sympy.Pow(base, -power))
             else:
                 num.append(f)
+        if any(f.is_Add for f in num + den):
+            return _scaled(num, den, negative)
         n_num = len(num)
 
         def combine_mul(args: list[Var]) -> Var:
@@ -136,6 +139,36 @@ def _plan(e: sympy.Expr, ordered: bool
             return apply(add, up, apply(mul, _as_constant(h0), at_zero))
         return [a, -a], combine_heaviside
     raise unsupported(e)
+
+def _scaled(num: list[sympy.Expr], den: list[sympy.Expr], negative: bool
+            ) -> tuple[list[sympy.Expr], Callable[[list[Var]], Var]]:
+    """A product with a sum among its factors: numbers come in last.
+
+    SymPy distributes a number over a sum it multiplies alone (``2*(x + y)`` is
+    ``2*x + 2*y``), so ``2*(x + y)*exp(x)`` built left to right would lower to
+    ``(2*x + 2*y)*exp(x)``; built as ``((x + y)*exp(x))*2`` it lowers to itself.
+    """
+    groups = [[f for f in num if not f.is_Number], [f for f in den if not f.is_Number],
+              [f for f in num if f.is_Number], [f for f in den if f.is_Number]]
+    if not groups[0]:  # 2/(x + y): the numerator is the number itself
+        groups[0], groups[2] = groups[2], []
+    sizes = [len(g) for g in groups]
+
+    def combine(args: list[Var]) -> Var:
+        parts, start = [], 0
+        for size in sizes:
+            parts.append(_fold(_MUL, args[start:start + size]) if size else None)
+            start += size
+        top, below, times, over = parts
+        result = top if top is not None else constant(1)
+        if below is not None:
+            result = apply(_DIV, result, below)
+        if times is not None:
+            result = apply(_MUL, result, times)
+        if over is not None:
+            result = apply(_DIV, result, over)
+        return apply(_NEG, result) if negative else result
+    return [f for g in groups for f in g], combine
 
 def _fold(op: Any, args: list[Var]) -> Var:
     acc = args[0]

@@ -1,73 +1,132 @@
-"""Lowering graphs to SymPy, and symbolic backprop on them.
+"""Lowering graphs to SymPy or SymEngine: every node once, sums built n-ary.
 
-:data:`SYMPY` is the math namespace in which the op table's rules run on SymPy
-expressions; it is made from the table (each op's ``symbolic`` form), with one
-override: powers of numbers to huge exact exponents are computed as Floats.
+Each node becomes an expression by its op's *value* rule run on a backend's namespace
+(:mod:`~symgrad.symbolic.backend`), so shared subexpressions stay shared.  Two things
+keep the work bounded:
+
+* **Sums are built once.**  A chain of ``+``/``−`` nodes that each feed only the next
+  one (``x0 + x1 + ... + x4999``) becomes ONE n-ary sum instead of nested binary ones;
+  SymPy re-flattens a sum at every binary ``Add``, which made wide sums quadratic.
+  Which ops are sums is read off the op table (constant partials, a linear value rule).
+* **Depth is checked before any symbolic work.**  SymPy recurses once per level of
+  nested functions and powers (``sin(sin(...))``, ``x**x**x...``), and the derivative
+  of such a nest grows with its cube; :func:`check_depth` refuses nests deeper than
+  :func:`nesting_limit` (a tenth of Python's recursion limit: 100 by default) with an
+  :class:`~symgrad.errors.UnsupportedError` before SymPy starts.  Arithmetic chains
+  (sums, products) are not limited: SymPy flattens them.  SymEngine recurses in C++,
+  where a very deep expression crashes the process instead of raising, so it is used
+  only on graphs at most :data:`SYMENGINE_MAX_DEPTH` levels deep.
 
 >>> from symgrad import Var
->>> x = Var(2.0, name="x")
->>> derivative((x**2 + 3)**2 + x, x)
-4*x*(x**2 + 3) + 1
+>>> x, y = Var(2.0, name="x"), Var(1.0, name="y")
+>>> to_sympy((x**2 + 3)**2 - x + y)
+-x + y + (x**2 + 3)**2
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import sys
+from typing import Any, NamedTuple
 
 import sympy
 
-from ..backprop import adjoints
 from ..errors import InputError, UnsupportedError
 from ..graph import check_var, leaf_named, nodes
-from ..ops import CONST, namespace
-from ..pathsum import DEFAULT_PATH_LIMIT, paths
+from ..ops import CONST, OPS, Op
 from ..var import Var
-from .tidy import tidy as readable
+from .backend import SYMPY, Backend, resolve
 
-__all__ = ["SYMPY", "Gradient", "deep_error", "derivative", "gradient", "lower", "number",
-           "path_terms", "resolve_target", "symbolic_adjoints", "to_sympy"]
+__all__ = ["SYMENGINE_MAX_DEPTH", "Lowered", "check_depth", "deep_error", "lower", "lowered",
+           "nesting_limit", "resolve_target", "to_sympy"]
 
-#: Above this exact exponent, a number raised to it is computed as a Float:
-#: ``(1001/1000)**700000`` is a fine float but a rational with millions of digits.
-_EXACT_POWER_LIMIT = 1000
+#: SymEngine is used on graphs at most this many levels deep (longest path from the
+#: output to an input); deeper graphs use SymPy.  Its C++ recursion crashes the process
+#: on expressions a few thousand levels deep on a 512 KB thread stack.
+SYMENGINE_MAX_DEPTH = 200
 
 
-def _pow(base: Any, power: Any) -> sympy.Expr:
-    """``sympy.Pow``, except that a number to a huge exact power is computed in Floats.
+def _linear(op: Op) -> tuple[int, ...] | None:
+    """The constant coefficients ``c`` when ``op`` is the sum ``c0·a0 + c1·a1`` (its
+    partials are those integers, whatever the arguments), else None."""
+    try:
+        coefficients = tuple(rule(SYMPY, None, *[None] * op.arity) for rule in op.partials)
+        if not all(type(c) is int for c in coefficients):
+            return None
+        symbols = sympy.symbols(f"a0:{op.arity}")
+        value = op.value(SYMPY, *symbols)
+    except (TypeError, AttributeError, ValueError, ArithmeticError):
+        return None
+    linear = sum(c * s for c, s in zip(coefficients, symbols, strict=True))
+    return coefficients if sympy.expand(value - linear) == 0 else None
 
-    SymPy raises a numeric coefficient to the power too (``(c*x)**n`` is
-    ``c**n * x**n``), so the coefficient of a product is made a Float as well.
+
+def _nesting(op: Op) -> tuple[int, ...]:
+    """Per argument, how many functions and powers the op's SymPy form wraps it in
+    (``sigmoid``: ``1/(1 + exp(-a))`` is 2; ``a/b``: 0 for ``a``, 1 for ``b``)."""
+    symbols = sympy.symbols(f"a0:{op.arity}")
+    depth = [0] * op.arity
+    stack = [(op.value(SYMPY, *symbols), 0)]
+    while stack:
+        e, d = stack.pop()
+        if e in symbols:
+            i = symbols.index(e)
+            depth[i] = max(depth[i], d)
+            continue
+        d += 0 if e.is_Add or e.is_Mul else 1
+        stack.extend((a, d) for a in e.args)
+    return tuple(depth)
+
+
+#: Ops that are sums, with their coefficients: +, − and negation in today's table.
+LINEAR = {op: c for op in OPS.values() if (c := _linear(op)) is not None}
+_NESTING = {op: _nesting(op) for op in OPS.values()}
+
+
+def nesting_limit() -> int:
+    """How deep functions and powers may nest for symbolic work (100 by default)."""
+    return sys.getrecursionlimit() // 10
+
+
+def check_depth(order: list[Var]) -> int:
+    """The depth of the graph (``order`` from :func:`symgrad.nodes`), after checking that
+    its functions and powers nest no deeper than :func:`nesting_limit`.
+
+    Iterative, so any depth is measured.
+
+    >>> from symgrad import Var
+    >>> x = Var(0.5, name="x")
+    >>> check_depth(nodes((x * 2 + 1).sin()))       # x, ×, +, sin
+    3
     """
-    base, power = sympy.sympify(base), sympy.sympify(power)
-    if power.is_Rational and abs(power) > _EXACT_POWER_LIMIT:
-        coefficient, rest = base.as_coeff_Mul()
-        if coefficient.is_Rational and coefficient not in (-1, 0, 1):
-            base = sympy.Float(coefficient) * rest
-    return sympy.Pow(base, power)
+    depth: dict[Var, int] = {}
+    nest: dict[Var, int] = {}
+    limit = nesting_limit()
+    for node in order:
+        op = node.op
+        if op is None or op is CONST:
+            depth[node] = nest[node] = 0
+            continue
+        weights = _NESTING.get(op) or _NESTING.setdefault(op, _nesting(op))
+        inputs = node.inputs
+        if len(inputs) == 1:
+            (a,) = inputs
+            depth[node] = depth[a] + 1
+            n = nest[a] + weights[0]
+        else:
+            a, b = inputs
+            da, db = depth[a], depth[b]
+            depth[node] = (da if da > db else db) + 1
+            n = max(nest[a] + weights[0], nest[b] + weights[1])
+        nest[node] = n
+        if n > limit:
+            raise UnsupportedError(
+                f"the expression nests functions and powers more than {limit} deep (at the "
+                f"{op.name} node): SymPy recurses once per level and would hit Python's "
+                f"recursion limit ({sys.getrecursionlimit()}), and the derivative of such a "
+                "nest grows with the cube of its depth; numeric backprop (symgrad.grad, "
+                "symgrad.gradcheck) has no such limit")
+    return max(depth.values(), default=0)
 
-
-#: The SymPy namespace: the op table's rules run on it for symbolic work.
-SYMPY = namespace(lambda op: op.symbolic_function(sympy), pow=_pow,
-                  total=lambda terms: sympy.Add(*terms))
-
-_ZERO, _ONE = sympy.Integer(0), sympy.Integer(1)
-
-
-def number(value: float) -> sympy.Expr:
-    """A float as SymPy: exact when it was written as an integer or a short decimal.
-
-    >>> number(3.0), number(0.1), number(-2.5e-05), number(1/3)
-    (3, 1/10, -1/40000, 0.333333333333333)
-    """
-    if value.is_integer() and abs(value) <= 1e15:
-        return sympy.Integer(int(value))
-    text = repr(value)
-    mantissa, _, exponent = text.partition("e")
-    digits = mantissa.lstrip("-").replace(".", "").strip("0")
-    if len(digits) <= 12 and (not exponent or abs(int(exponent)) <= 20):
-        return sympy.Rational(text)
-    return sympy.Float(value)
 
 def deep_error(what: str) -> UnsupportedError:
     return UnsupportedError(
@@ -76,39 +135,108 @@ def deep_error(what: str) -> UnsupportedError:
         "or simplifier on a very deep expression); symgrad's numeric backprop, "
         "symgrad.grad and symgrad.gradcheck have no such limit")
 
-def lower(out: Var) -> dict[Var, sympy.Expr]:
-    """Every node of the graph as a SymPy expression, built once each (shared stays shared)."""
-    memo: dict[Var, sympy.Expr] = {}
+
+def lower(out: Var, engine: Backend | None = None, order: list[Var] | None = None
+          ) -> dict[Var, Any]:
+    """Every node of the graph as an expression of ``engine`` (SymPy by default),
+    built once each (shared stays shared).
+
+    A ``+``/``−`` node that only feeds the next one of a sum is folded into that sum's
+    one n-ary expression; its own entry is ``None``.  (Only the sum rules, whose
+    partials are constants, ever see such an entry.)
+    """
+    engine = engine or resolve("sympy")
+    m = engine.m
+    if order is None:
+        order = nodes(out)
+    uses: dict[Var, int] = {}
+    consumer: dict[Var, Var] = {}
+    for node in order:
+        for a in node.inputs:
+            uses[a] = uses.get(a, 0) + 1
+            consumer[a] = node
+    memo: dict[Var, Any] = {}
     by_name: dict[str, Var] = {}
     try:
-        for node in nodes(out):
+        for node in order:
             op = node.op
             if op is None:
-                name = node.name
-                if not isinstance(name, str) or not name:
-                    raise InputError(f"the input {node!r} has no name; give every input Var "
-                                     "a name to lower it to SymPy")
-                other = by_name.setdefault(name, node)
-                if other is not node:
-                    raise InputError(
-                        f"two different input Vars are both named {name!r}, so SymPy "
-                        "could not tell them apart; give them distinct names")
-                memo[node] = sympy.Symbol(name)
+                memo[node] = engine.symbol(_name(node, by_name))
             elif op is CONST:
-                memo[node] = number(node.value)
+                memo[node] = engine.number(node.value)
+            elif op not in LINEAR:
+                memo[node] = op.value(m, *[memo[a] for a in node.inputs])
+            elif node is not out and uses[node] == 1 and consumer[node].op in LINEAR:
+                memo[node] = None  # folded into its consumer's sum
             else:
-                memo[node] = op.value(SYMPY, *[memo[a] for a in node.inputs])
+                memo[node] = m.total(_terms(node, memo))
     except RecursionError:
         raise deep_error("building the expression") from None
     return memo
+
+
+def _name(node: Var, by_name: dict[str, Var]) -> str:
+    name = node.name
+    if not isinstance(name, str) or not name:
+        raise InputError(f"the input {node!r} has no name; give every input Var a name to "
+                         "lower it to SymPy")
+    other = by_name.setdefault(name, node)
+    if other is not node:
+        raise InputError(f"two different input Vars are both named {name!r}, so SymPy "
+                         "could not tell them apart; give them distinct names")
+    return name
+
+
+def _terms(top: Var, memo: dict[Var, Any]) -> list[Any]:
+    """The terms of the sum ``top`` heads, walking down the nodes folded into it."""
+    terms = []
+    stack = [(top, 1)]
+    while stack:
+        node, sign = stack.pop()
+        for a, c in zip(node.inputs, LINEAR[node.op], strict=True):  # type: ignore[index]
+            c *= sign
+            value = memo[a]
+            if value is None:
+                stack.append((a, c))
+            else:
+                terms.append(value if c == 1 else -value if c == -1 else c * value)
+    return terms
+
+
+class Lowered(NamedTuple):
+    """A graph lowered for symbolic work: its expressions, their backend, its order."""
+
+    memo: dict[Var, Any]
+    engine: Backend
+    order: list[Var]
+
+
+def lowered(out: Var, backend: str = "sympy") -> Lowered:
+    """The graph lowered for symbolic differentiation with ``backend``.
+
+    Checks the depth first (:func:`check_depth`); ``"auto"`` takes SymEngine when it is
+    installed and the graph is at most :data:`SYMENGINE_MAX_DEPTH` levels deep.
+    """
+    order = nodes(out)
+    depth = check_depth(order)
+    shallow = depth <= SYMENGINE_MAX_DEPTH
+    engine = resolve(backend, fast=shallow)
+    if engine.name == "symengine" and not shallow:
+        raise UnsupportedError(
+            f"the graph is {depth} levels deep, deeper than SymEngine is used for "
+            f"({SYMENGINE_MAX_DEPTH}: it recurses in C++, where a too-deep expression "
+            "crashes Python); pass backend='sympy' or 'auto'")
+    return Lowered(lower(out, engine, order), engine, order)
+
 
 def to_sympy(out: Var) -> sympy.Expr:
     """The graph under ``out`` as one SymPy expression, built by the op table's value rules.
 
     Input Vars become ``Symbol(name)``; constants are exact where they were integers
     or short decimals (``0.1`` becomes ``1/10``) and Floats otherwise.  Every node is
-    lowered once, so shared subexpressions are shared in the result too.  Two
-    different input Vars with the same name are an :class:`~symgrad.errors.InputError`.
+    lowered once, so shared subexpressions are shared in the result too, and a sum of
+    many terms is built as one n-ary ``Add``.  Two different input Vars with the same
+    name are an :class:`~symgrad.errors.InputError`.
 
     >>> from symgrad import Var
     >>> x = Var(0.5, name="x")
@@ -118,13 +246,8 @@ def to_sympy(out: Var) -> sympy.Expr:
     check_var(out)
     return lower(out)[out]
 
-def symbolic_adjoints(out: Var, memo: dict[Var, sympy.Expr]) -> dict[Var, Any]:
-    try:
-        return adjoints(out, _ONE, SYMPY, value_of=memo.__getitem__)
-    except RecursionError:
-        raise deep_error("differentiating") from None
 
-def resolve_target(wrt: Var | str, memo: dict[Var, sympy.Expr]) -> Var | None:
+def resolve_target(wrt: Var | str, memo: dict[Var, Any]) -> Var | None:
     """The node to differentiate by: a Var (None when not in the graph) or a leaf name."""
     if isinstance(wrt, str):
         return leaf_named(wrt, memo)
@@ -132,163 +255,3 @@ def resolve_target(wrt: Var | str, memo: dict[Var, sympy.Expr]) -> Var | None:
     if wrt.op is CONST:
         raise InputError(f"wrt is a constant ({wrt!r}); differentiate by an input Var")
     return wrt if wrt in memo else None
-
-def derivative(out: Var, wrt: Var | str, *, raw: bool = False) -> sympy.Expr:
-    """d out / d wrt as a SymPy expression, by symbolic backprop over the graph.
-
-    The op table's partial rules run on SymPy expressions and the engine's chain-rule
-    loop multiplies them along paths and sums across paths.  ``wrt`` is an input Var,
-    its name, or an inner node of the graph (then the result is that node's adjoint).
-    A Var the output does not depend on gives 0.
-
-    By default the result is tidied into a readable closed form: the candidate with
-    the fewest operations among the accumulated form, ``factor_terms`` of it and (for
-    expressions of a few hundred nodes at most) ``factor_terms(together(...))``;
-    ``simplify`` is not tried, since its time is unpredictable.  ``raw=True`` returns
-    the accumulation exactly as the chain rule produced it.
-
-    >>> from symgrad import Var
-    >>> x = Var(2.0, name="x")
-    >>> derivative((x**2 + 3)**2 + x, x)
-    4*x*(x**2 + 3) + 1
-    >>> derivative(x.sigmoid(), x)
-    exp(x)/(exp(x) + 1)**2
-    """
-    check_var(out)
-    memo = lower(out)
-    target = resolve_target(wrt, memo)
-    if target is None:
-        return _ZERO
-    d = symbolic_adjoints(out, memo).get(target, _ZERO)
-    return d if raw else readable(d)
-
-def _local(node: Var, i: int, memo: dict[Var, sympy.Expr]) -> sympy.Expr:
-    op = node.op
-    assert op is not None and op is not CONST
-    return sympy.sympify(op.partials[i](SYMPY, memo[node], *[memo[a] for a in node.inputs]))
-
-def path_terms(out: Var, wrt: Var | str, *, limit: int = DEFAULT_PATH_LIMIT
-               ) -> list[sympy.Expr]:
-    """For each path from ``out`` down to ``wrt``, the product of its symbolic local factors.
-
-    The paths are those of :func:`symgrad.paths`, in the same order, and their terms
-    sum to :func:`derivative`.  More than ``limit`` paths raise
-    :class:`~symgrad.errors.PathLimitError`.
-
-    >>> from symgrad import Var
-    >>> x = Var(2.0, name="x")
-    >>> path_terms((x**2 + 3)**2 + x, x)
-    [2*x*(2*x**2 + 6), 1]
-    """
-    check_var(out)
-    memo = lower(out)
-    target = resolve_target(wrt, memo)
-    if target is None:
-        return []
-    factors: dict[tuple[Var, int], sympy.Expr] = {}
-    terms = []
-    try:
-        for p in paths(out, target, limit=limit):
-            product: list[sympy.Expr] = []
-            for node, i in zip(p.nodes, p.positions, strict=False):
-                f = factors.get((node, i))
-                if f is None:
-                    f = factors[node, i] = _local(node, i, memo)
-                product.append(f)
-            terms.append(sympy.Mul(*product))
-    except RecursionError:
-        raise deep_error("multiplying path factors") from None
-    return terms
-
-
-# -- the gradient ---------------------------------------------------------------------------
-
-@dataclass(frozen=True, eq=False)
-class Gradient:
-    """Every partial derivative with common subexpressions pulled out by ``sympy.cse``.
-
-    ``gradient(out, cse=True)`` returns one.  ``replacements`` is a tuple of
-    ``(symbol, expression)`` pairs, in order (each may use the symbols before it), and
-    ``exprs`` maps each input Var to its partial written with those symbols.
-    ``gradient[x]`` (by Var or by name) gives the full partial without replacements.
-
-    >>> from symgrad import Var
-    >>> x, y = Var(1.0, name="x"), Var(2.0, name="y")
-    >>> g = gradient((x * y).sin(), cse=True)
-    >>> g.replacements
-    ((t0, cos(x*y)),)
-    >>> [str(e) for e in g.exprs.values()]
-    ['t0*y', 't0*x']
-    >>> g["x"]
-    y*cos(x*y)
-    >>> print(g)
-    t0 = cos(x*y)
-    d/dx = t0*y
-    d/dy = t0*x
-    """
-
-    replacements: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
-    exprs: dict[Var, sympy.Expr]
-    _full: dict[Var, sympy.Expr] = field(repr=False, compare=False)
-
-    def __getitem__(self, leaf: Var | str) -> sympy.Expr:
-        if isinstance(leaf, str):
-            for v, e in self._full.items():
-                if v.name == leaf:
-                    return e
-            raise KeyError(leaf)
-        return self._full[leaf]
-
-    def full(self) -> dict[Var, sympy.Expr]:
-        """The partials with every replacement substituted back (as ``gradient()`` gives)."""
-        return dict(self._full)
-
-    def count_ops(self) -> int:
-        """Operations in the replacements and the partials together (the shared size)."""
-        return int(sum(sympy.count_ops(e) for _, e in self.replacements)
-                   + sum(sympy.count_ops(e) for e in self.exprs.values()))
-
-    def __str__(self) -> str:
-        lines = [f"{s} = {e}" for s, e in self.replacements]
-        lines += [f"d/d{v.name} = {e}" for v, e in self.exprs.items()]
-        return "\n".join(lines)
-
-def gradient(out: Var, *, cse: bool = False, tidy: bool = False
-             ) -> dict[Var, sympy.Expr] | Gradient:
-    """d out / d x for every input Var ``x``, from ONE symbolic reverse pass.
-
-    Returns ``{input Var: SymPy expression}`` in the order of :func:`symgrad.leaves`,
-    each partial as the chain rule accumulated it (``tidy=True`` tidies each one
-    as :func:`derivative` does, which costs time on big graphs).  With ``cse=True`` a
-    :class:`Gradient` is returned instead, whose ``replacements`` hold the common
-    subexpressions that ``sympy.cse`` found across all partials.
-
-    >>> from symgrad import Var
-    >>> x, y = Var(2.0, name="x"), Var(1.0, name="y")
-    >>> g = gradient((x**2 + 3)**2 + x * y, tidy=True)
-    >>> {v.name: e for v, e in g.items()}
-    {'x': 4*x*(x**2 + 3) + y, 'y': x}
-    """
-    check_var(out)
-    memo = lower(out)
-    adj = symbolic_adjoints(out, memo)
-    result = {v: adj.get(v, _ZERO) for v in memo if v.op is None}
-    if tidy:
-        result = {v: readable(e) for v, e in result.items()}
-    if not cse:
-        return result
-    prefix = _fresh_prefix({v.name for v in result if v.name})
-    try:
-        replacements, reduced = sympy.cse(list(result.values()),
-                                          symbols=sympy.numbered_symbols(prefix))
-    except RecursionError:
-        raise deep_error("extracting common subexpressions") from None
-    return Gradient(tuple(replacements), dict(zip(result, reduced, strict=True)), result)
-
-def _fresh_prefix(names: set[str]) -> str:
-    """A prefix for cse symbols (t0, t1, ...) that no input name could be confused with."""
-    for prefix in ("t", "c", "u", "tmp", "cse_t"):
-        if not any(n.startswith(prefix) and n[len(prefix):].isdigit() for n in names):
-            return prefix
-    return "_cse"
-
