@@ -47,7 +47,15 @@ def fmt(value: float) -> str:
     return fmt_number(value).replace("−", "-")
 
 
-def node_text(v: Var) -> str:
+def operands(out: Var) -> tuple[str, str]:
+    """The operand names for messages about ``out``'s graph: as its figure names them,
+    never the name of one of its inputs (see :func:`symgrad.render.labels.operand_names`)."""
+    from .render.labels import operand_names
+
+    return operand_names(v.name for v in leaves(out))
+
+
+def node_text(v: Var, names: tuple[str, ...] = ("u", "v")) -> str:
     if v.op is None:
         return str(v.name)
     if v.op is CONST:
@@ -55,18 +63,19 @@ def node_text(v: Var) -> str:
     from .render.labels import op_caption
 
     consts = tuple(a.value if a.op is CONST else None for a in v.inputs)
-    return f"({op_caption(v.op, consts)})"
+    return f"({op_caption(v.op, consts, names=names)})"
 
 
-def edge_text(node: Var, i: int) -> str:
+def edge_text(node: Var, i: int, names: tuple[str, ...] = ("u", "v")) -> str:
     """``x → (u²): ∂/∂u = 2u = 4``, as the figures label an edge."""
-    from .render.labels import ARG_NAMES, partial_formula
+    from .render.labels import partial_formula
 
     consts = tuple(a.value if a.op is CONST else None for a in node.inputs)
-    formula = partial_formula(node.op, i, consts)  # type: ignore[arg-type]
+    formula = partial_formula(node.op, i, consts, names)  # type: ignore[arg-type]
     number = fmt(local_partial(node, i))
     shown = number if formula == number else f"{formula} = {number}"
-    return f"{node_text(node.inputs[i])} → {node_text(node)}: ∂/∂{ARG_NAMES[i]} = {shown}"
+    return (f"{node_text(node.inputs[i], names)} → {node_text(node, names)}: "
+            f"∂/∂{names[i]} = {shown}")
 
 
 def elide(items: list[str], keep: int = SHOW_EDGES) -> list[str]:
@@ -77,15 +86,13 @@ def elide(items: list[str], keep: int = SHOW_EDGES) -> list[str]:
     return [*items[:half], f"… {len(items) - 2 * half} more …", *items[-half:]]
 
 
-def path_text(path: Any) -> str:
+def path_text(path: Any, names: tuple[str, ...] = ("u", "v")) -> str:
     """``x → (u²) → (u + 3)``; an edge into an op that uses its input twice says which."""
-    from .render.labels import ARG_NAMES
-
-    steps = [node_text(path.nodes[-1])]
+    steps = [node_text(path.nodes[-1], names)]
     for j in range(len(path.positions) - 1, -1, -1):
         node, i = path.nodes[j], path.positions[j]
         twice = node.inputs.count(node.inputs[i]) > 1
-        steps.append(node_text(node) + (f" as {ARG_NAMES[i]}" if twice else ""))
+        steps.append(node_text(node, names) + (f" as {names[i]}" if twice else ""))
     return " → ".join(elide(steps))
 
 
@@ -102,7 +109,7 @@ def paths_section(out: Var, target: Var, terms: Sequence[Any] | None) -> list[st
     for k, p in enumerate(paths(out, target), start=1):
         factors = " · ".join(elide([fmt(f) for f in reversed(p.factors)])) or "1"
         term = f";  term {terms[k - 1]}" if terms is not None else ""
-        lines.append(f"  path {k}: {path_text(p)}")
+        lines.append(f"  path {k}: {path_text(p, operands(out))}")
         lines.append(f"          factors {factors} = {fmt(p.product)}{term}")
     return lines
 
@@ -124,7 +131,7 @@ def diagnosis(out: Var, target: Var, found: list[diagnose.Sample]) -> list[str]:
         elif f.kind == "missing factor":
             node, i = f.edge  # type: ignore[misc]
             lines.append(f"the expected derivative is missing the local factor of one edge "
-                         f"on path {f.path}: {edge_text(node, i)}")
+                         f"on path {f.path}: {edge_text(node, i, operands(out))}")
         elif len(found[0].products) == 1:
             lines.append(f"the expected derivative is {f.ratio:.6g} times the true one along "
                          "the only path: a constant factor is off")
@@ -136,7 +143,8 @@ def diagnosis(out: Var, target: Var, found: list[diagnose.Sample]) -> list[str]:
 
 def suspect_lines(out: Var, target: Var | None = None) -> list[str]:
     """Edges whose local derivative disagrees with its op's slope, in words."""
-    lines = [f"  {edge_text(s.node, s.position)}, but a finite difference of "
+    names = operands(out)
+    lines = [f"  {edge_text(s.node, s.position, names)}, but a finite difference of "
              f"{s.node.op.name} there gives {fmt(s.slope)}"  # type: ignore[union-attr]
              for s in diagnose.suspect_edges(out, target)]
     if not lines:

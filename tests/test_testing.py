@@ -466,3 +466,13 @@ def test_fixture(symgrad_check):
         "test_user.py:9: GradientMismatchError",
     ])
     assert "symgrad/testing.py" not in out     # the helpers' frames are hidden
+
+
+def test_failure_messages_never_name_an_operand_like_an_input():
+    """With inputs called u and v, the edges say p and q (as the figures do)."""
+    u, v = Var(0.5, name="u"), Var(1.5, name="v")
+    out = apply(BAD_SIN, u * v)
+    with pytest.raises(GradientMismatchError) as info:
+        assert_gradients_match(out, symbolic=False)
+    message = str(info.value)
+    assert "∂/∂p = " in message and "∂/∂u" not in message and "∂/∂v" not in message
