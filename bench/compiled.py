@@ -23,41 +23,16 @@ import argparse
 import os
 import platform
 import random
-import statistics
 import sys
 import time
-from collections.abc import Callable
+
+from timing import medians  # bench/timing.py
 
 import symgrad
 from symgrad import Var, nn
 from symgrad.compile import compile
 
 STEP_TARGET, BATCH_TARGET, AGREEMENT_TARGET = 20.0, 100.0, 1e-12
-
-
-def per_call(fn: Callable[[], object], budget: float = 0.05) -> Callable[[], float]:
-    """A sampler timing ``fn`` over enough calls to last about ``budget`` seconds."""
-    t = time.perf_counter()
-    fn()
-    once = time.perf_counter() - t
-    reps = max(1, int(budget / max(once, 1e-7)))
-
-    def sample() -> float:
-        t = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        return (time.perf_counter() - t) / reps
-
-    return sample
-
-
-def medians(tasks: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    samplers = {k: per_call(f) for k, f in tasks.items()}
-    times: dict[str, list[float]] = {k: [] for k in tasks}
-    for _ in range(repeat):
-        for k, sample in samplers.items():
-            times[k].append(sample())
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def rel_diff(a: float, b: float) -> float:

@@ -29,32 +29,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
-from collections.abc import Callable
+
+from timing import per_call  # bench/timing.py
 
 from symgrad import evaluate, nn, nodes
 from symgrad.backprop import adjoints
 
 NETS = [("2-2-1", [2, 1]), ("2-8-1", [8, 1]), ("2-16-16-1", [16, 16, 1])]
 TARGET = 4.0
-
-
-def _per_call(fn: Callable[[], object], budget: float = 0.02) -> Callable[[], float]:
-    """A sampler that times ``fn`` in batches long enough to be measured well."""
-    reps = 1
-    t0 = time.perf_counter()
-    fn()
-    once = time.perf_counter() - t0
-    if once < budget:
-        reps = max(1, int(budget / max(once, 1e-7)))
-
-    def sample() -> float:
-        t = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        return (time.perf_counter() - t) / reps
-
-    return sample
 
 
 def measure(sizes: list[int], repeat: int) -> dict[str, float | int]:
@@ -71,7 +53,7 @@ def measure(sizes: list[int], repeat: int) -> dict[str, float | int]:
         "fd-fwd": lambda: nn.gradient(loss, params, "finite-difference", fd="forward",
                                       order=order),
     }
-    samplers = {k: _per_call(f) for k, f in tasks.items()}
+    samplers = {k: per_call(f, 0.02) for k, f in tasks.items()}
     # Fewer samples for the slow finite differences; interleave so drift hits all alike.
     times: dict[str, list[float]] = {k: [] for k in tasks}
     for i in range(repeat):
