@@ -57,8 +57,8 @@ def build_parser() -> Parser:
         p.add_argument("--at", default="", metavar="x=2,y=1", help=at_help)
 
     p = command("render", help="draw the graph with derivative-labelled edges",
-                       description="Draw the computation graph: every edge carries its value "
-                       "and the local derivative (formula and number).")
+                description="Draw the computation graph: every edge carries its value "
+                "and the local derivative (formula and number).")
     expression(p, "the input values")
     p.add_argument("--wrt", metavar="NAME", help="highlight every path to this input and "
                    "write each path's product and their sum")
@@ -68,8 +68,8 @@ def build_parser() -> Parser:
     p.set_defaults(run=commands.render)
 
     p = command("diff", help="print the closed-form derivative (symbolic backprop)",
-                       description="Symbolic backprop over the graph: the op table's rules on "
-                       "SymPy expressions, multiplied along paths and summed across them.")
+                description="Symbolic backprop over the graph: the op table's rules on "
+                "SymPy expressions, multiplied along paths and summed across them.")
     expression(p, "input values (optional; only used to build the graph)")
     p.add_argument("--wrt", required=True, metavar="NAME", help="differentiate by this input")
     form = p.add_mutually_exclusive_group()
@@ -78,8 +78,8 @@ def build_parser() -> Parser:
     p.set_defaults(run=commands.diff)
 
     p = command("paths", help="list every path to an input: factors, products, sum",
-                       description="List every path from the output to one input with its "
-                       "local derivatives and their product; the products sum to the gradient.")
+                description="List every path from the output to one input with its "
+                "local derivatives and their product; the products sum to the gradient.")
     expression(p, "the input values")
     p.add_argument("--wrt", required=True, metavar="NAME", help="the input the paths lead to")
     p.add_argument("--limit", type=int, default=None, metavar="N",
@@ -89,8 +89,8 @@ def build_parser() -> Parser:
     p.set_defaults(run=commands.paths)
 
     p = command("explore", help="write an interactive page that steps through backprop",
-                       description="Write one self-contained HTML page (it works offline) "
-                       "that steps through the values, backprop and forward mode.")
+                description="Write one self-contained HTML page (it works offline) "
+                "that steps through the values, backprop and forward mode.")
     expression(p, "the input values")
     p.add_argument("--wrt", metavar="NAME", help="the input selected when the page opens")
     p.add_argument("-o", "--output", metavar="FILE.html", required=True,
@@ -98,14 +98,14 @@ def build_parser() -> Parser:
     p.set_defaults(run=commands.explore)
 
     p = command("check", help="backprop vs symbolic vs sympy.diff vs finite differences",
-                       description="Verify every partial derivative four ways; exit 1 when "
-                       "they disagree.")
+                description="Verify every partial derivative four ways; exit 1 when "
+                "they disagree.")
     expression(p, "the input values")
     p.set_defaults(run=commands.check)
 
     p = command("train", help="train a neuron or an MLP on AND or XOR",
-                       description="The tutorial: predictions before, training by backprop or "
-                       "by finite differences, predictions after.")
+                description="The tutorial: predictions before, training by backprop or "
+                "by finite differences, predictions after.")
     from ..nn import FD_METHODS, METHODS, TASKS
 
     p.add_argument("task", choices=sorted(TASKS))
