@@ -64,6 +64,13 @@ def adjoints(
         order = postorder(out)
     if m is FLOAT and value_of is None:
         return _float_adjoints(out, seed, order)
+    return _general_adjoints(out, seed, m, value_of, order)
+
+
+def _general_adjoints(out: Var, seed: Any, m: Any, value_of: Callable[[Var], Any] | None,
+                      order: list[Var]) -> dict[Var, Any]:
+    """The reverse pass in any namespace, skipping partials into subexpressions that
+    reach no input and naming the op whose needed partial is undefined."""
     adj: dict[Var, Any] = {out: seed}
     get = adj.get
     total = getattr(m, "total", None)
@@ -134,12 +141,8 @@ def _float_adjoints(out: Var, seed: float, order: list[Var]) -> dict[Var, float]
     except (ArithmeticError, ValueError):
         # Rare: redo this graph on the careful path, which skips partials that reach no
         # input and names the op whose partial is undefined.
-        return _checked(adjoints(out, seed, _CAREFUL, None, order))
+        return _checked(_general_adjoints(out, seed, FLOAT, None, order))
     return _checked(adj)
-
-
-#: FLOAT under another identity, so that ``adjoints`` takes its careful path.
-_CAREFUL = type(FLOAT)(**vars(FLOAT))
 
 
 def _checked(adj: dict[Var, Any]) -> dict[Var, Any]:

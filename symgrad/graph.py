@@ -1,4 +1,6 @@
-"""Walking a graph: topological order, leaves, consumers, re-evaluation, scopes.
+"""Walking a graph: topological order, leaves, local partials, re-evaluation, scopes.
+
+Who uses each node (its consumers) is part of :class:`symgrad.analysis.Analysis`.
 
 Every walk here is iterative, so a chain a million nodes deep is fine.
 
@@ -23,9 +25,8 @@ from .ops import CONST, FLOAT
 from .scopes import current_scope, scope
 from .var import Var, domain_error, forward, postorder
 
-__all__ = ["check_var", "constants", "consumer_counts", "consumers", "current_scope",
-           "evaluate", "leaf_named", "leaves", "local_partial", "nodes", "partial_error",
-           "scope"]
+__all__ = ["check_var", "constants", "current_scope", "evaluate", "leaf_named", "leaves",
+           "local_partial", "nodes", "partial_error", "scope"]
 
 
 def check_var(x: object, what: str = "the output") -> Var:
@@ -80,40 +81,6 @@ def leaf_named(name: str, graph: Iterable[Var]) -> Var:
 def constants(out: Var) -> list[Var]:
     """The constant nodes of the graph, in first-seen order."""
     return [v for v in nodes(out) if v.op is CONST]
-
-
-def consumer_counts(out: Var) -> dict[Var, int]:
-    """For each node under ``out``, how many edges point at it (``x*x`` counts 2).
-
-    ``out`` itself maps to 0.  This is what reverse accumulation needs to know when a
-    node's gradient is complete.
-    """
-    counts = {out: 0}
-    stack = [out]
-    while stack:
-        for child in stack.pop().inputs:
-            if child in counts:
-                counts[child] += 1
-            else:
-                counts[child] = 1
-                stack.append(child)
-    return counts
-
-
-def consumers(out: Var) -> dict[Var, list[tuple[Var, int]]]:
-    """For each node under ``out``, the ``(op node, argument position)`` pairs using it.
-
-    >>> from symgrad import Var
-    >>> x = Var(3.0, name="x")
-    >>> [(c.op.name, i) for c, i in consumers(x * x)[x]]
-    [('mul', 0), ('mul', 1)]
-    """
-    order = nodes(out)
-    found: dict[Var, list[tuple[Var, int]]] = {v: [] for v in order}
-    for v in order:
-        for i, a in enumerate(v.inputs):
-            found[a].append((v, i))
-    return found
 
 
 def evaluate(out: Var, order: Iterable[Var] | None = None) -> float:

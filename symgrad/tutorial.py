@@ -46,8 +46,7 @@ class ProgressBar:
     def __init__(self, total: int, enabled: bool | None = None, label: str = "training",
                  *, stream: Any = None, columns: int | None = None) -> None:
         self.stream = sys.stderr if stream is None else stream
-        isatty = getattr(self.stream, "isatty", None)
-        tty = bool(isatty and isatty())
+        tty = tty_clear(self.stream)
         self.on = enabled is True or (enabled is None and tty)
         self.delay = 0.5 if enabled is None else 0.0
         self.total, self.label = integer(total, "total", low=1), label
