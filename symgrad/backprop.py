@@ -23,14 +23,15 @@ their sum can be seen to be the gradient:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 from typing import Any, overload
 
 from ._check import choice
 from .errors import DomainError, InputError
 from .forward import forward_grad
 from .graph import check_var, nodes, partial_error
-from .ops import CONST, FLOAT
-from .var import VARS, Var, constant, postorder
+from .ops import CONST, FLOAT, Op, namespace
+from .var import SCRATCH, Var, apply, constant, postorder
 
 __all__ = ["adjoints", "backward", "grad", "reaches_input", "zero_grad"]
 
@@ -50,6 +51,9 @@ def adjoints(
     that namespace; the defaults (``FLOAT`` and ``None``, meaning ``node.value``) give
     floats.  Constants get no adjoint and their partials are never computed.  Pass
     ``order`` (from :func:`symgrad.nodes`) when differentiating one graph many times.
+    An ``order`` may also be a part of the graph, ending at ``out``: nodes its members
+    use from outside it then receive adjoints but pass none on (a cut, as a folded
+    scope's composite derivatives need).
 
     A namespace with a ``total`` function (SymPy's) gets each node's terms collected
     and summed once, when the node is reached: adding them one by one would
@@ -60,10 +64,11 @@ def adjoints(
     reaches no input (``(−0.5)**(1 + 1)``): nothing flows from there to any input, so
     such a partial is never needed.
     """
+    given = order is not None
     if order is None:
         order = postorder(out)
     if m is FLOAT and value_of is None:
-        return _float_adjoints(out, seed, order)
+        return _float_adjoints(out, seed, order, given)
     return _general_adjoints(out, seed, m, value_of, order)
 
 
@@ -113,36 +118,77 @@ def _general_adjoints(out: Var, seed: Any, m: Any, value_of: Callable[[Var], Any
     return adj
 
 
-def _float_adjoints(out: Var, seed: float, order: list[Var]) -> dict[Var, float]:
-    """The reverse pass on floats: the hot path of every ``backward()``."""
-    adj: dict[Var, float] = {out: seed}
-    get = adj.get
-    m = FLOAT
-    node = out
-    try:
-        for node in reversed(order):
-            op = node.op
-            if op is None or op is CONST:
-                continue
-            g = adj[node]
-            inputs = node.inputs
-            if len(inputs) == 2:
-                a, b = inputs
-                rule_a, rule_b = op.partials
-                o, av, bv = node.value, a.value, b.value
-                if a.op is not CONST:
-                    adj[a] = get(a, 0.0) + rule_a(m, o, av, bv) * g
-                if b.op is not CONST:
-                    adj[b] = get(b, 0.0) + rule_b(m, o, av, bv) * g
-            else:
-                a = inputs[0]
-                if a.op is not CONST:
-                    adj[a] = get(a, 0.0) + op.partials[0](m, node.value, a.value) * g
-    except (ArithmeticError, ValueError):
+def _float_adjoints(out: Var, seed: float, order: list[Var], given: bool) -> dict[Var, float]:
+    """The reverse pass on floats: :func:`adjoints` with the default namespace."""
+    with SCRATCH:
+        below = _used_from_outside(order) if given else []
+        for node in below:
+            node._scratch = 0.0
+        done = _reverse_in_place(out, seed, order)
+        if done:
+            adj = {node: node._scratch for node in reversed(order) if node.op is not CONST}
+            adj.update((node, node._scratch) for node in below if node.op is not CONST)
+    if not done:
         # Rare: redo this graph on the careful path, which skips partials that reach no
         # input and names the op whose partial is undefined.
         return _checked(_general_adjoints(out, seed, FLOAT, None, order))
     return _checked(adj)
+
+
+def _used_from_outside(order: list[Var]) -> list[Var]:
+    """The nodes outside ``order`` that its members use (none when ``order`` is a
+    whole graph).  Needs SCRATCH held."""
+    token = object()
+    for node in order:
+        node._scratch = token
+    below = []
+    for node in order:
+        for a in (node._a, node._b):
+            if a is not None and a._scratch is not token:
+                a._scratch = token
+                below.append(a)
+    return below
+
+
+def _reverse_in_place(out: Var, seed: float, order: list[Var]) -> bool:
+    """The hot path of every ``backward()``: each node's adjoint, left in its scratch
+    slot (0.0 for constants); False if a local derivative raised.  Needs SCRATCH held.
+
+    It reads each node's input slots directly, and multiplies by the op's constant
+    partials (``add``'s 1 and 1) instead of calling the rules that return them.
+    """
+    for node in order:
+        node._scratch = 0.0
+    out._scratch = seed
+    m = FLOAT
+    try:
+        for node in reversed(order):
+            a = node._a
+            if a is None:  # an input or a constant: nothing below it
+                continue
+            g = node._scratch
+            op = node.op
+            b = node._b
+            c = op.constant_partials  # type: ignore[union-attr]
+            if b is None:
+                if a.op is not CONST:
+                    a._scratch += (c[0] if c else
+                                   op.partials[0](m, node.value, a.value)) * g  # type: ignore[union-attr]
+            elif c:
+                if a.op is not CONST:
+                    a._scratch += c[0] * g
+                if b.op is not CONST:
+                    b._scratch += c[1] * g
+            else:
+                rule_a, rule_b = op.partials  # type: ignore[union-attr]
+                o, av, bv = node.value, a.value, b.value
+                if a.op is not CONST:
+                    a._scratch += rule_a(m, o, av, bv) * g
+                if b.op is not CONST:
+                    b._scratch += rule_b(m, o, av, bv) * g
+    except (ArithmeticError, ValueError):
+        return False
+    return True
 
 
 def _checked(adj: dict[Var, Any]) -> dict[Var, Any]:
@@ -200,7 +246,17 @@ def backward(out: Var) -> None:
     >>> y.zero_grad(); y.backward(); x.grad
     6.0
     """
-    for node, g in adjoints(check_var(out)).items():
+    order = postorder(check_var(out))
+    with SCRATCH:
+        if _reverse_in_place(out, 1.0, order):
+            total = sum([node._scratch for node in order])  # any inf or nan shows here
+            if total - total == 0.0:
+                for node in order:
+                    node.grad += node._scratch  # constants add 0.0
+                return
+    # Undefined or non-finite somewhere: the careful path raises, or drops what
+    # reaches no input.
+    for node, g in adjoints(out, order=order).items():
         node.grad += g
 
 
@@ -259,6 +315,20 @@ def grad(out: Var, wrt: Var | Sequence[Var], *, create_graph: bool = False,
         adj = adjoints(out)
         result = [float(adj.get(t, 0.0)) for t in targets]
     return result if many else result[0]
+
+
+def _var_primitive(op: Op) -> Callable[..., Any]:
+    numeric = op.numeric
+
+    def f(*args: Any) -> Any:
+        if any(isinstance(a, Var) for a in args):
+            return apply(op, *args)
+        return numeric(*args)
+    return f
+
+
+#: The Var namespace: the op table's rules run on it to build derivative graphs.
+VARS: SimpleNamespace = namespace(_var_primitive)
 
 
 def _var_or_number(node: Var) -> Var | float:

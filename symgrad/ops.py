@@ -86,6 +86,10 @@ class Op:
     public: bool = True
     #: True when namespaces must provide ``m.<name>`` (no value rule was given).
     primitive: bool = field(init=False, repr=False)
+    #: The partials, when every one is a number whatever the arguments (``add``:
+    #: ``(1, 1)``, ``neg``: ``(-1,)``), else ``None``: the float engine then multiplies
+    #: by them instead of calling the rules.  Found by calling the rules on placeholders.
+    constant_partials: tuple[float, ...] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "primitive", self.value is None)
@@ -98,6 +102,7 @@ class Op:
         elif self.numeric is None:
             rule = self.value
             object.__setattr__(self, "numeric", lambda *args: rule(FLOAT, *args))
+        object.__setattr__(self, "constant_partials", _constant_partials(self.partials))
 
     @property
     def arity(self) -> int:
@@ -200,6 +205,22 @@ def _step_lift(e: Any, s: Any) -> Sequence[Any] | None:
     if e.func is s.Heaviside and len(e.args) == 2 and e.args[1] == 0:
         return e.args[:1]
     return None
+
+
+def _constant_partials(partials: tuple[Rule, ...]) -> tuple[float, ...] | None:
+    """Each rule's result when none of them looks at the namespace, the output or the
+    arguments (placeholders that support no operation are passed), else ``None``."""
+    placeholder = object()
+    found = []
+    for rule in partials:
+        try:
+            c = rule(None, placeholder, *[placeholder] * len(partials))
+        except (TypeError, AttributeError):
+            return None
+        if type(c) not in (int, float):
+            return None
+        found.append(c)
+    return tuple(found)
 
 
 _table = [

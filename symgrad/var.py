@@ -3,8 +3,9 @@
 A ``Var`` holds a ``value``, a ``grad``, an optional ``name``, the ``op`` that made it
 (``None`` for an input, :data:`~symgrad.ops.CONST` for a plain number), its ``inputs``
 as an ordered tuple (so ``x * x`` has two edges to ``x``) and the ``scope`` it was built
-in.  Operators build new nodes; nothing is differentiated until :meth:`Var.backward`
-or :func:`symgrad.grad` is called.
+in (``inputs`` is made from two slots, ``_a`` and ``_b``: a stored tuple was a second
+object per node for the garbage collector to scan).  Operators build new nodes; nothing
+is differentiated until :meth:`Var.backward` or :func:`symgrad.grad` is called.
 
 Every operator and function method of ``Var``, and every module-level function here
 (``exp``, ``sigmoid`` ...), is generated from the op table (:mod:`symgrad.ops`).
@@ -27,16 +28,16 @@ flat table, rebuilt without recursion; input Vars keep their identity.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from ._check import real, shown
 from .errors import DomainError, InputError
-from .ops import CONST, OPS, Op, namespace, op_named
+from .ops import CONST, OPS, Op, op_named
 from .scopes import SCOPE
 
-__all__ = ["FUNCTIONS", "VARS", "Var", "apply", "constant", "postorder"]
+__all__ = ["FUNCTIONS", "SCRATCH", "Var", "apply", "constant", "postorder", "walk"]
 
 Number = int | float
 _names = itertools.count(1)
@@ -56,14 +57,20 @@ class Var:
     True
     """
 
-    __slots__ = ("grad", "inputs", "name", "op", "scope", "value")
+    __slots__ = ("_a", "_b", "_scratch", "grad", "name", "op", "scope", "value")
 
     value: float
     grad: float
     name: str | None
     op: Op | None
-    inputs: tuple[Var, ...]
     scope: str
+    # The first and second input (None where absent).  The engine's hot loops
+    # (postorder, the reverse and forward passes) read these slots directly.
+    _a: Var | None
+    _b: Var | None
+    # The engine's working slot, used only while SCRATCH is held: a walk's visit mark,
+    # then the float reverse pass's adjoint (a dict would be a hash lookup per edge).
+    _scratch: Any
 
     def __init__(self, value: Number, name: str | None = None) -> None:
         if name is not None and not isinstance(name, str):
@@ -72,8 +79,17 @@ class Var:
         self.grad = 0.0
         self.name = name if name else f"v{next(_names)}"
         self.op = None
-        self.inputs = ()
+        self._a = self._b = self._scratch = None
         self.scope = _current()
+
+    @property
+    def inputs(self) -> tuple[Var, ...]:
+        """The node's inputs in argument order: ``()`` for inputs and constants."""
+        a = self._a
+        if a is None:
+            return ()
+        b = self._b
+        return (a,) if b is None else (a, b)
 
     @property
     def is_leaf(self) -> bool:
@@ -96,7 +112,7 @@ class Var:
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:
-        if not self.inputs:
+        if self._a is None:
             return _rebuild_leaf, (self.value, self.grad, self.name, self.op, self.scope)
         leaves, table = _flatten(self)
         return _rebuild, (leaves, table)
@@ -107,10 +123,9 @@ class Var:
         for v in order:
             done = memo.get(id(v))
             if done is None:
-                done = _new(Var)
-                done.value, done.grad, done.name, done.scope = v.value, v.grad, v.name, v.scope
-                done.op = v.op
-                done.inputs = tuple(copies[a] for a in v.inputs)
+                done = _rebuild_leaf(v.value, v.grad, v.name, v.op, v.scope)
+                done._a = None if v._a is None else copies[v._a]
+                done._b = None if v._b is None else copies[v._b]
                 memo[id(v)] = done
             copies[v] = done
         return copies[self]
@@ -159,7 +174,7 @@ def constant(number: Number) -> Var:
     node.grad = 0.0
     node.name = None
     node.op = CONST
-    node.inputs = ()
+    node._a = node._b = node._scratch = None
     node.scope = _current()
     return node
 
@@ -200,7 +215,9 @@ def _make(op: Op, inputs: tuple[Var, ...], value: float) -> Var:
     node.grad = 0.0
     node.name = None
     node.op = op
-    node.inputs = inputs
+    node._a = inputs[0]
+    node._b = inputs[1] if len(inputs) == 2 else None
+    node._scratch = None
     node.scope = _current()
     return node
 
@@ -236,7 +253,8 @@ def _unary_method(op: Op) -> Callable[[Var], Var]:
         node.grad = 0.0
         node.name = None
         node.op = op
-        node.inputs = (self,)
+        node._a = self
+        node._b = node._scratch = None
         node.scope = _current()
         return node
     return method
@@ -261,7 +279,9 @@ def _binary_methods(op: Op) -> tuple[Callable[[Var, Operand], Var], ...]:
         node.grad = 0.0
         node.name = None
         node.op = op
-        node.inputs = (self, other)
+        node._a = self
+        node._b = other
+        node._scratch = None
         node.scope = _current()
         return node
 
@@ -300,21 +320,13 @@ globals().update(FUNCTIONS)
 __all__ += sorted(FUNCTIONS)
 
 
-def _var_primitive(op: Op) -> Callable[..., Any]:
-    numeric = op.numeric
-
-    def f(*args: Any) -> Any:
-        if any(isinstance(a, Var) for a in args):
-            return apply(op, *args)
-        return numeric(*args)
-    return f
-
-
-#: The Var namespace: the op table's rules run on it to build derivative graphs.
-VARS: SimpleNamespace = namespace(_var_primitive)
-
-
 # -- walking, copying and pickling ------------------------------------------------------------
+
+#: Held while a pass uses the nodes' ``_scratch`` slots (a walk's marks, the float
+#: reverse pass's adjoints), so that two threads never share them.  Python runs one
+#: thread's bytecode at a time anyway, so this costs no parallelism.
+SCRATCH = threading.Lock()
+
 
 def postorder(out: Var) -> list[Var]:
     """Every node under ``out``, inputs before the ops that use them (iterative).
@@ -322,23 +334,38 @@ def postorder(out: Var) -> list[Var]:
     A depth-first post-order visiting inputs left to right, so the same graph always
     gives the same list.  :func:`symgrad.nodes` is this, with its argument checked.
     """
-    # A node re-scans its (at most two) inputs when the walk comes back to it: no per-node
-    # iterators or tuples, which on a deep graph all stay alive for the collector to
-    # rescan (4x slower per node at 10^5 deep; bench/engine.py).
+    with SCRATCH:
+        return walk(out)
+
+
+def walk(out: Var) -> list[Var]:
+    """:func:`postorder`, for a caller that holds :data:`SCRATCH`."""
+    # Seen nodes hold this walk's token in their scratch slot (a dict of them cost a hash
+    # lookup per edge, out of cache by 10^5 nodes).  A node re-scans its inputs when the
+    # walk comes back to it (no per-node iterators), and a leaf is emitted at once.
+    token = object()  # held by every node it marks, so no later token can be it
     order: list[Var] = []
-    seen = {out: None}  # a dict as an ordered set
+    out._scratch = token
     stack = [out]
     push, pop, emit = stack.append, stack.pop, order.append
     while stack:
         node = stack[-1]
-        for child in node.inputs:
-            if child not in seen:
-                seen[child] = None
-                push(child)
-                break
-        else:
-            pop()
-            emit(node)
+        a = node._a
+        if a is not None and a._scratch is not token:
+            a._scratch = token
+            if a._a is not None:
+                push(a)
+                continue
+            emit(a)
+        b = node._b
+        if b is not None and b._scratch is not token:
+            b._scratch = token
+            if b._a is not None:
+                push(b)
+                continue
+            emit(b)
+        pop()
+        emit(node)
     return order
 
 
@@ -354,8 +381,8 @@ def _flatten(out: Var) -> tuple[list[Var], list[tuple[Any, ...]]]:
 def _rebuild_leaf(value: float, grad: float, name: str | None, op: Op | None,
                   scope: str) -> Var:
     node = _new(Var)
-    node.value, node.grad, node.name, node.op, node.inputs, node.scope = (
-        value, grad, name, op, (), scope)
+    node.value, node.grad, node.name, node.op, node.scope = value, grad, name, op, scope
+    node._a = node._b = node._scratch = None
     return node
 
 
@@ -366,6 +393,8 @@ def _rebuild(leaves: list[Var], table: list[tuple[Any, ...]]) -> Var:
         if op_name is None:
             built.append(next(supply))
             continue
-        built.append(_rebuild_leaf(value, grad, name, op_named(op_name), tag))
-        built[-1].inputs = tuple(built[k] for k in inputs)
+        node = _rebuild_leaf(value, grad, name, op_named(op_name), tag)
+        if inputs:  # not a constant
+            node._a, node._b = built[inputs[0]], built[inputs[1]] if inputs[1:] else None
+        built.append(node)
     return built[-1]
