@@ -5,12 +5,14 @@ Run:  python bench/engine.py [--rounds 7]      (needs: pip install 'symgrad[benc
 1. micrograd's demo network, an MLP 2-16-16-1 with ReLU, squared error over a batch
    of 50 points: build the loss graph and backprop it.  The two libraries run
    interleaved, round by round; we print the median and best of the rounds and the
-   ratio symgrad / micrograd (target: <= 0.33).
+   ratio symgrad / micrograd (target: <= 0.12).
 2. A chain ``y = relu(y * w + b)`` of 10^3 to 10^6 ops: microseconds per op for
    building and for backward (targets at 10^5: backward <= 0.5 us/op and faster than
    micrograd's; build + backward <= 1.2, within 30% from 10^3 to 10^6), with micrograd
    alongside up to 10^5 (its recursive topological sort runs in a big-stack thread).
-3. Bytes per node, measured with tracemalloc (micrograd: ~580).
+   A diagnostic row repeats the chains with the cyclic collector paused, to show how
+   much of the growth with size is the collector's.
+3. Bytes per node, measured with tracemalloc (micrograd: ~660).
 
 The garbage collector stays ON while timing, as users run it.  ``gc.collect()`` runs
 between measurements (outside the timed region), because micrograd's graphs are
@@ -177,6 +179,28 @@ def bench_chain(sizes: list[int], micro_max: int) -> None:
     spread = max(totals.values()) / min(totals.values())
     print(f"  build + backward, largest / smallest over these sizes: {spread:.2f} "
           "(target: within 30%, <= 1.30)")
+    # Where the growth comes from: the same chains with the cyclic collector paused (a
+    # diagnostic only; users run with it on).  Each node is one object the collector
+    # tracks, and CPython rescans every tracked object whenever their number has grown
+    # by a quarter, so with it on the time per op grows with the heap.
+    paused = {}
+    for n_ops in sizes:
+        runs = []
+        for _ in range(3 if n_ops < 10**6 else 1):
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                y = chain(Var, n_ops // 3)
+                y.backward()
+                runs.append((time.perf_counter() - start) / n_ops * 1e6)
+            finally:
+                gc.enable()
+            del y
+        paused[n_ops] = statistics.median(runs)
+    cells = "  ".join(f"{n:.0e}: {t:.2f}" for n, t in paused.items())
+    print(f"  diagnostic, collector paused: build + backward us/op  {cells}; largest / "
+          f"smallest {max(paused.values()) / min(paused.values()):.2f}")
 
 
 def bytes_per_node(cls, steps: int = 30_000, scoped: bool = False) -> float:

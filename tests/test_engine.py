@@ -374,3 +374,79 @@ def test_gradcheck_catches_a_wrong_rule():
     report = symgrad.gradcheck(apply(wrong, x), raise_on_failure=False)
     assert not report.ok and report.rows[0].backprop == 1.5
     assert report.rows[0].numeric == pytest.approx(1.0)
+
+
+# -- the engine's working slot ---------------------------------------------------------------
+
+def test_ops_with_constant_partials_are_found_by_probing_their_rules():
+    from symgrad.ops import OPS
+    assert OPS["add"].constant_partials == (1, 1)
+    assert OPS["sub"].constant_partials == (1, -1)
+    assert OPS["neg"].constant_partials == (-1,)
+    assert OPS["mul"].constant_partials is None  # its partials are its arguments
+    assert OPS["exp"].constant_partials is None  # its partial is its output
+    assert OPS["step"].constant_partials is None  # its rule calls the namespace
+    twice = Op("twice", "2·", lambda m, a: 2 * a, (lambda m, out, a: 2,))
+    x = Var(1.5, name="x")
+    y = apply(twice, apply(twice, x) * x)
+    assert twice.constant_partials == (2,)
+    assert symgrad.grad(y, x) == 8 * 1.5  # d(4x²)/dx, multiplied by the constant 2s
+
+
+def test_a_part_of_a_graph_is_differentiated_as_a_cut():
+    """``adjoints(out, order=part)``: nodes the part uses from outside receive adjoints
+    but pass none on, whatever an earlier pass left in their working slots."""
+    from symgrad.backprop import adjoints
+    x, y = Var(2.0, name="x"), Var(3.0, name="y")
+    h = x * y
+    out = h.sin() * h
+    symgrad.grad(out, [x, y])  # leaves adjoints in every node's slot
+    part = [n for n in symgrad.nodes(out) if n is not h and n.op is not None]
+    adj = adjoints(out, order=part)
+    assert set(adj) == {h, *part}
+    assert adj[h] == pytest.approx(math.cos(6.0) * 6.0 + math.sin(6.0))
+    assert x not in adj and y not in adj
+
+
+def test_grad_is_right_while_other_threads_differentiate_the_same_graph():
+    """The reverse pass and the walk use a working slot on each node; a lock keeps two
+    threads from sharing it (without it this fails: the sums interleave)."""
+    import sys
+    import threading
+
+    xs = [Var(0.01 * k, name=f"x{k}") for k in range(200)]
+    out = xs[0]
+    for k in range(6000):
+        out = (out * xs[k % 200] + xs[(k * 7) % 200]).tanh()
+    expected = symgrad.grad(out, xs)
+    wrong: list[str] = []
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        def work() -> None:
+            for _ in range(6):
+                try:
+                    if symgrad.grad(out, xs) != expected:
+                        wrong.append("a different gradient")
+                    out.backward()
+                except Exception as exc:  # a pass that read another's working slot
+                    wrong.append(repr(exc))
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert not wrong
+    assert xs[3].grad == pytest.approx(24 * expected[3], rel=1e-12)  # 4 threads x 6 backwards
+
+
+def test_a_node_is_one_object_with_its_inputs_in_slots():
+    import gc
+    x = Var(2.0, name="x")
+    y = x * 3
+    assert not hasattr(y, "__dict__")
+    assert y.inputs == (x, y._b) and y._b.is_constant and x.inputs == ()
+    assert gc.get_referents(y).count(x) == 1  # x directly, not through a tuple
+    assert not any(type(r) is tuple for r in gc.get_referents(y))
