@@ -41,14 +41,26 @@ __all__ = ["CHUNK", "Compiled", "compile"]
 #: lot of memory (300,000 lines: 4 s and 1 GB here).
 CHUNK = 20000
 _OK_GROUP = 8  # values summed per ``ok`` line
+#: Terms per sum statement: CPython compiles a sum recursively, and a sum of some
+#: thousands of terms exhausts its stack.
+_TERMS = 200
 
 
 class _Stmt(NamedTuple):
     target: int  # a slot; -1 for a comment line
-    mode: str  # "=", "+=", "-="
+    mode: str  # "=", "+="
     text: str
     reads: tuple[int, ...]
     comment: str
+    more: tuple[tuple[str, str], ...] = ()  # a sum's further terms: (text, comment), a line each
+
+
+class _Term(NamedTuple):  # one edge's term of a derivative
+    sign: str  # "+" or "-"
+    unit: bool  # the local derivative is exactly 1: the term is a g, passed on
+    along: str  # the comment: which local derivative, along which edge
+    text: str  # g_k, or g_k * (local derivative)
+    reads: tuple[int, ...]  # g_k's slot first
 
 
 _PROBES = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)
@@ -77,6 +89,17 @@ def _rule(op: Op, rule: Callable[..., Any], *args: Any) -> Source:
     except (TypeError, AttributeError, ArithmeticError, ValueError) as exc:
         raise SymgradError(f"a rule of op {op.name!r} cannot be written as code ({exc}); "
                            f"rules may use + - * / ** and {', '.join(primitives())}") from None
+
+
+def _partial(op: Op, i: int, *args: Source) -> Source:
+    """The local derivative along argument ``i``.  Known numbers go in as numbers, as the
+    engine's floats do, so a rule that looks at one (pow's ``b == 0``) takes the engine's
+    branch; if arithmetic on them alone fails (1/0), they go in as text, to fail at run
+    time as the engine does."""
+    try:
+        return as_source(op.partials[i](SOURCE, *[a if a.num is None else a.num for a in args]))
+    except (TypeError, AttributeError, ArithmeticError, ValueError):
+        return _rule(op, op.partials[i], *args)
 
 
 def _resolve_wrt(wrt: object, inputs: list[Var]) -> list[Var]:
@@ -162,30 +185,51 @@ def compile(out: Var, wrt: Var | str | Iterable[Var | str] | None = None) -> Com
         stmts.append(_Stmt(ok, "=", "0.0", (), "no op could hide an inf or nan"))
 
     # The reverse pass, in reversed(nodes(out)) order, on the edges that lead to a target.
+    # Each node's terms are collected at its consumers' turns and written at its own,
+    # once, as one sum in the order the engine adds them: the same floats, bit for bit.
     reaches, wanted = set(), set(targets)
     for v in order:
         if v in wanted or any(a in reaches for a in v.inputs):
             reaches |= {v}
-    stmts.append(_Stmt(-1, "", "", (), "reverse pass: one line per edge; g_k = ∂(output)/∂(v_k)"))
-    have: set[int] = set()
-    alias: dict[int, int] = {}  # g_j is g_alias[j]: the one path so far passed on a 1
+    stmts.append(_Stmt(-1, "", "", (), "reverse pass: g_k = ∂(output)/∂(v_k), one line per edge"))
+    terms: dict[int, list[_Term]] = {}
+    alias: dict[int, int] = {}  # g_j is g_alias[j]: its one term passed on a 1
     edges: list[tuple[int, int]] = []  # (plan index, argument position)
+
+    def finish(j: int, why: str) -> None:  # g_j is complete: write it
+        ts = terms.pop(j, [])
+        if not ts:
+            stmts.append(_Stmt(n + j, "=", "0.0", (), why))
+        elif len(ts) == 1 and ts[0].unit:
+            alias[j] = ts[0].reads[0] - n
+            stmts.append(_Stmt(-1, "", "", (), f"g{j} is {ts[0].text}: {ts[0].along}"))
+        else:
+            head = f"{'-' * (ts[0].sign == '-')}{ts[0].text}"
+            stmts.append(_Stmt(n + j, "=", head, tuple(r for t in ts[:_TERMS] for r in t.reads),
+                               ts[0].along, tuple((f"{t.sign} {t.text}", t.along)
+                                                  for t in ts[1:_TERMS])))
+            for start in range(_TERMS, len(ts), _TERMS - 1):  # a very long sum: g_j goes on
+                part = ts[start:start + _TERMS - 1]
+                reads = (n + j, *[r for t in part for r in t.reads])
+                stmts.append(_Stmt(n + j, "=", f"g{j}", reads,
+                                   f"g{j} goes on: at most {_TERMS} terms a statement",
+                                   tuple((f"{t.sign} {t.text}", t.along) for t in part)))
+
     if out in reaches:
         stmts.append(_Stmt(n + slot[out], "=", "1.0", (), "∂(output)/∂(output) = 1"))
-        have |= {slot[out]}
     for v in reversed(ops):
         op, k = v.op, slot[v]
         if v not in reaches or op is None:
             continue
-        if k not in have:  # still evaluate its local derivatives, as the engine does
-            stmts.append(_Stmt(n + k, "=", "0.0", (), "every local derivative into it is 0"))
-            have |= {k}
+        if v is not out:  # still evaluate its local derivatives if all are 0, as the engine does
+            finish(k, "every local derivative into it is 0")
+        r = alias.get(k, k)  # g_k may be another node's g, passed on by a 1
         args = [arg(a) for a in v.inputs]
         for i, a in enumerate(v.inputs):
             if a.op is CONST or a not in reaches:
                 continue
             j = slot[a]
-            local = _rule(op, op.partials[i], arg(v), *args)
+            local = _partial(op, i, arg(v), *args)
             c = local.num
             along = (f"∂({op.symbol})/∂{'abcdefgh'[i]}{'' if c is None else f' = {c!r}'} along "
                      f"v{k} → v{j}" + (f" ({labels[a]})" if a in labels else ""))
@@ -193,26 +237,13 @@ def compile(out: Var, wrt: Var | str | Iterable[Var | str] | None = None) -> Com
                 stmts.append(_Stmt(-1, "", "", (), f"{along}: no term"))
                 continue
             edges.append((k - first, i))
-            r = alias.get(k, k)  # g_k may be another node's g, passed on by a 1
-            term = (f"g{r}" if c in (1, -1) else f"g{r} * {wrap(local, MUL + 1)}",
-                    (n + r, *sorted(local.refs)))
-            if j not in have and c == 1:
-                alias[j] = r
-                stmts.append(_Stmt(-1, "", "", (), f"g{j} is g{r}: {along}"))
-            elif j not in have:
-                stmts.append(_Stmt(n + j, "=", f"-{term[0]}" if c == -1 else term[0], term[1],
-                                   along))
-            elif j in alias:  # a second term: g_j becomes a variable of its own
-                m = alias.pop(j)
-                stmts.append(_Stmt(n + j, "=", f"g{m} {'-' if c == -1 else '+'} {term[0]}",
-                                   (n + m, *term[1]), along))
-            else:
-                stmts.append(_Stmt(n + j, "-=" if c == -1 else "+=", term[0],
-                                   (*term[1], n + j), along))
-            have |= {j}
-    for t in targets:
-        if slot[t] not in have:
-            stmts.append(_Stmt(n + slot[t], "=", "0.0", (), f"{labels[t]}: no path to the output"))
+            terms.setdefault(j, []).append(_Term(
+                "-" if c == -1 else "+", c == 1, along,
+                f"g{r}" if c in (1, -1) else f"g{r} * {wrap(local, MUL + 1)}",
+                (n + r, *sorted(local.refs))))
+    for t in reversed(inputs):  # the inputs' derivatives, last
+        if t in reaches and t is not out:
+            finish(slot[t], f"{labels[t]}: no path to the output")
     value = arg(out).text
     grads = [n + alias.get(slot[t], slot[t]) for t in targets]
     # A derivative no later line reads (every local derivative below it is 0) is checked
@@ -237,10 +268,14 @@ def _name(i: int, n: int) -> str:
 
 
 def _line(s: _Stmt, n: int) -> str:
+    """The statement's text: a sum of several terms is parenthesised, a line per term."""
     if s.target < 0:
         return f"    # {clean(s.comment, 200)}"
-    tail = f"  # {clean(s.comment, 200)}" if s.comment else ""
-    return f"    {_name(s.target, n)} {s.mode} {s.text}{tail}"
+    head = f"    {_name(s.target, n)} {s.mode} {'(' * bool(s.more)}"
+    lines = [(head + s.text, s.comment), *[(" " * len(head) + t, c) for t, c in s.more]]
+    return "\n".join(f"{text}{')' * (i == len(lines) - 1 and bool(s.more))}"
+                     + (f"  # {clean(comment, 200)}" if comment else "")
+                     for i, (text, comment) in enumerate(lines))
 
 
 def _write(stmts: list[_Stmt], n: int, names: list[str], value: str,
