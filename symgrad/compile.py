@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
@@ -53,6 +54,13 @@ class _Stmt(NamedTuple):
     reads: tuple[int, ...]
     comment: str
     more: tuple[tuple[str, str], ...] = ()  # a sum's further terms: (text, comment), a line each
+
+
+class _Form(NamedTuple):  # a value written where it is used, or its statement
+    expr: Source
+    lines: tuple[tuple[str, tuple[str, ...]], ...]  # (code, what each op on the line is)
+    nodes: int  # the operations in it
+    single: str  # the comment when it is one operation: "× : x * y"
 
 
 class _Term(NamedTuple):  # one edge's term of a derivative
@@ -140,57 +148,117 @@ def compile(out: Var, wrt: Var | str | Iterable[Var | str] | None = None) -> Com
     labels = {v: clean(str(v.name), 24) for v in inputs}
 
     known: dict[Var, Source] = {}  # nodes whose value is a number or another node's
+    var = {v: Source(f"v{i}", ATOM, (i,)) for v, i in slot.items()}
 
     def arg(v: Var, shown: bool = False) -> Source:
         if v.op is CONST:
             return literal(v.value)
-        if v in known:
-            return known[v]
-        return Source(labels[v] if shown and v in labels else f"v{slot[v]}", ATOM, (slot[v],))
+        if shown and v in labels:
+            return Source(labels[v], ATOM, (slot[v],))
+        return known[v] if v in known else var[v]
 
-    stmts = [_Stmt(-1, "", "", (), "forward pass: one line per operation")]
+    # First the facts: which values are known while building, what the ok checks and the
+    # local derivatives read, and how many lines read each value.
+    reaches, wanted = set(), set(targets)
+    for v in order:
+        if v in wanted or any(a in reaches for a in v.inputs):
+            reaches |= {v}
     plan: list[tuple[Op, tuple[int | float, ...]]] = []
+    locals_: dict[int, Source] = {}  # 8 * slot + argument (a to h) -> local derivative
+    kept = {slot[out]} if out in slot else set()  # values the code must keep in a variable
+    uses: dict[int, int] = {}  # how often lines of code read each value
     hides: dict[int, tuple[bool, ...]] = {}
     group: list[int] = []
     checked: set[int] = set()
+    oks: dict[Var | None, _Stmt] = {}  # the ok line after an op (None: after the last)
 
-    def check(last: bool = False) -> None:  # ok sums the values an op could hide
-        if group and (last or len(group) >= _OK_GROUP):
+    def check(v: Var | None) -> None:  # ok sums the values an op could hide
+        if group and (v is None or len(group) >= _OK_GROUP):
             more = ok in checked
-            stmts.append(_Stmt(ok, "+=" if more else "=", " + ".join(f"v{i}" for i in group),
-                               (*group, *[ok] * more), "" if more else
-                               "the values an op could hide if inf or nan (1/inf = 0)"))
+            oks[v] = _Stmt(ok, "+=" if more else "=", " + ".join(f"v{i}" for i in group),
+                           (*group, *[ok] * more), "" if more else
+                           "the values an op could hide if inf or nan (1/inf = 0)")
             checked.update((ok, *group))
             group.clear()
 
     for v in ops:
         op, k = v.op, slot[v]
         assert op is not None
-        expr = _rule(op, op.value, *[arg(a) for a in v.inputs])
-        shown = _rule(op, op.value, *[arg(a, True) for a in v.inputs]).text
+        args = [arg(a) for a in v.inputs]
+        expr = _rule(op, op.value, *args)
         if expr.num is not None or (BARE.fullmatch(expr.text) and expr.text[0] == "v"):
             known[v] = expr  # (v * 1.0 is v, v * 0.0 is 0.0): no line of code
-            stmts.append(_Stmt(-1, "", "", (), f"v{k} is {expr.text}, known while building; "
-                                               f"{op.symbol} : {shown}"))
-        else:
-            stmts.append(_Stmt(k, "=", expr.text, tuple(sorted(expr.refs)),
-                               f"{op.symbol} : {shown}"))
+            kept |= expr.refs
+        for a in v.inputs:
+            if v not in known and a.op is not CONST and a not in known:
+                uses[slot[a]] = uses.get(slot[a], 0) + 1
+        for i, a in enumerate(v.inputs):
+            if v in reaches and a in reaches and a.op is not CONST:
+                locals_[8 * k + i] = _partial(op, i, arg(v), *args)
+                kept |= locals_[8 * k + i].refs
         plan.append((op, tuple(a.value if a.op is CONST else slot[a] for a in v.inputs)))
         hide = hides.get(id(op)) or hides.setdefault(id(op), _hides(op))
-        group += [j for a, h in zip(v.inputs, hide, strict=True) if h for j in arg(a).refs
+        group += [j for a, h in zip(args, hide, strict=True) if h for j in a.refs
                   if j >= first and j not in checked and j not in group]
-        check()
-    check(last=True)
+        check(v)
+    check(None)
+    kept |= checked
+
+    # The forward pass: a line per operation.  A value that one line reads once, and
+    # nothing else, gets no variable: it is written where it is read, a sum continued on
+    # the next line, or one operation inside another's line.
+    stmts = [_Stmt(-1, "", "", (), "forward pass: one line per operation; a value used "
+                                   "once is written where it is used")]
+    pending: dict[Var, _Form] = {}
+
+    def emit(v: Var) -> None:
+        form = pending.pop(v)
+        (text, notes), *more = form.lines
+        stmts.append(_Stmt(slot[v], "=", text, tuple(sorted(form.expr.refs)),
+                           form.single if form.nodes == 1 else "; ".join(notes),
+                           tuple((t, "; ".join(c)) for t, c in more)))
+
+    def build(v: Var) -> Source:
+        assert v.op is not None
+        return _rule(v.op, v.op.value, *[pending[a].expr if a in pending else arg(a)
+                                          for a in v.inputs])
+
+    for v in ops:
+        op, k = v.op, slot[v]
+        assert op is not None
+        shown = _rule(op, op.value, *[arg(a, True) for a in v.inputs]).text
+        if v in known:
+            stmts.append(_Stmt(-1, "", "", (), f"v{k} is {known[v].text}, known while building; "
+                                               f"{op.symbol} : {shown}"))
+        else:
+            head = v.inputs[0]
+            for a in v.inputs:  # only the first argument continues over several lines
+                if a in pending and ((pending[a].nodes > 1 and a is not head)
+                                     or len(pending[a].lines) >= _TERMS):
+                    emit(a)
+            expr = build(v)
+            rest = ""
+            if head in pending:
+                lead = pending[head].expr.text + " "
+                rest = expr.text[len(lead):] if expr.text.startswith(lead) else ""
+                if not re.match(r"(\*\*|[-+*/]) ", rest) and pending[head].nodes > 1:
+                    emit(head)
+                    expr = build(v)
+            inner = [a for a in dict.fromkeys(v.inputs) if a in pending]
+            notes = [c for a in inner if a is not head or not rest
+                     for _, cs in pending[a].lines for c in cs] + [f"v{k} = {shown}"]
+            lines = ((*pending[head].lines, (rest, tuple(notes))) if rest and head in pending
+                     else ((expr.text, tuple(notes)),))
+            pending[v] = _Form(expr, lines, 1 + sum(pending.pop(a).nodes for a in inner),
+                               f"{op.symbol} : {shown}")
+            if uses.get(k) != 1 or k in kept:
+                emit(v)
+        stmts += [oks[v]] if v in oks else []
+    stmts += [oks[None]] if None in oks else []
+    assert not pending, pending
     if ok not in checked:
         stmts.append(_Stmt(ok, "=", "0.0", (), "no op could hide an inf or nan"))
 
-    # The reverse pass, in reversed(nodes(out)) order, on the edges that lead to a target.
-    # Each node's terms are collected at its consumers' turns and written at its own,
-    # once, as one sum in the order the engine adds them: the same floats, bit for bit.
-    reaches, wanted = set(), set(targets)
-    for v in order:
-        if v in wanted or any(a in reaches for a in v.inputs):
-            reaches |= {v}
     stmts.append(_Stmt(-1, "", "", (), "reverse pass: g_k = ∂(output)/∂(v_k), one line per edge"))
     terms: dict[int, list[_Term]] = {}
     alias: dict[int, int] = {}  # g_j is g_alias[j]: its one term passed on a 1
@@ -224,12 +292,11 @@ def compile(out: Var, wrt: Var | str | Iterable[Var | str] | None = None) -> Com
         if v is not out:  # still evaluate its local derivatives if all are 0, as the engine does
             finish(k, "every local derivative into it is 0")
         r = alias.get(k, k)  # g_k may be another node's g, passed on by a 1
-        args = [arg(a) for a in v.inputs]
         for i, a in enumerate(v.inputs):
             if a.op is CONST or a not in reaches:
                 continue
             j = slot[a]
-            local = _partial(op, i, arg(v), *args)
+            local = locals_[8 * k + i]
             c = local.num
             along = (f"∂({op.symbol})/∂{'abcdefgh'[i]}{'' if c is None else f' = {c!r}'} along "
                      f"v{k} → v{j}" + (f" ({labels[a]})" if a in labels else ""))

@@ -150,29 +150,95 @@ def test_the_tutorial_expression():
     assert repr(c) == "<Compiled: 4 operations, 5 edges; inputs x, y; wrt x, y>"
 
 
+def forward_lines(source):
+    """The forward pass's lines of code, each with the op nodes it computes: a single
+    operation's line names it by its variable; a line of a longer statement names each
+    of its operations in its comment (``v3 = y * y; v4 = v2 + v3``)."""
+    lines = source.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("    # forward pass"))
+    end = next(i for i, ln in enumerate(lines) if ln.startswith("    # reverse pass"))
+    found = []
+    for ln in lines[start + 1:end]:
+        if re.match(r"    ok \+?= ", ln):
+            continue
+        _, _, comment = ln.partition("  # ")
+        if re.match(r"v\d+ = ", comment):
+            found.append((ln, [int(m) for m in re.findall(r"(?:^|; )v(\d+) = ", comment)]))
+        else:
+            found.append((ln, [int(re.match(r"    #? ?v(\d+)", ln).group(1))]))
+    return found
+
+
 def test_one_line_per_operation_and_one_per_edge():
     net = nn.MLP(2, [3, 1], seed=0)
     loss = nn.loss_graph(net, nn.XOR)
     order = symgrad.nodes(loss)
     ops = [v for v in order if v.op is not None and v.op is not CONST]
     edges = [a for v in ops for a in v.inputs if a.op is not CONST]
-    lines = compile(loss).source.splitlines()
-    forward = [ln for ln in lines if re.match(r"    v\d+ = ", ln)]
-    known = [ln for ln in lines if re.match(r"    # v\d+ is .*, known while building", ln)]
+    c = compile(loss)
+    lines = c.source.splitlines()
+    # Every operation is computed on exactly one line, and named there.
+    forward = forward_lines(c.source)
+    slots = {v: i for i, v in enumerate([*symgrad.leaves(loss), *ops])}
+    assert sorted(k for _, ks in forward for k in ks) == sorted(slots[v] for v in ops)
+    known = [ln for ln, _ in forward if re.match(r"    # v\d+ is .*, known while building", ln)]
+    assigned = [ln for ln in lines if re.match(r"    v\d+ = ", ln)]
+    assert 0 < len(assigned) < len(ops) - len(known)  # values used once get no variable
+    assert len(known) > 0 and all(" # " in ln for ln, _ in forward)
+    # Every edge gets one line in the reverse pass: a term, a g passed on, or "no term".
     first = [ln for ln in lines if re.match(r"    g\d+ = \(?-?g\d+", ln)]  # a g's first term
     more = [ln for ln in lines if re.match(r" {9,}[-+] g\d+", ln)]  # and its further terms
     passed = [ln for ln in lines if re.match(r"    # g\d+ is g\d+: ∂.* = 1(\.0)? along", ln)]
     zero = [ln for ln in lines if re.match(r"    # ∂.* = 0\.0 along .*: no term", ln)]
-    assert len(forward) + len(known) == len(ops)
-    assert len(known) > 0 and len(zero) > 0 and len(more) > 0  # the data's zeros and ones
+    assert len(zero) > 0 and len(more) > 0  # the data's zeros; several paths to a weight
     assert len(first) + len(more) + len(passed) + len(zero) == len(edges)
     assert all(re.search(r"[^#]  # ∂\(.\)/∂[ab]( = \S+)? along v\d+ → v\d+", ln)
                for ln in first + more)
-    assert all(" # " in ln for ln in forward)
     # One statement per derivative: each g_k is assigned once, never added to.
     targets = [re.match(r"    (g\d+) = ", ln).group(1) for ln in first]
     assert len(set(targets)) == len(targets)
     assert not [ln for ln in lines if re.match(r"    g\d+ [-+]= ", ln)]
+
+
+def test_a_value_used_once_is_written_where_it_is_used():
+    """A neuron's weighted sum is one statement, a line per input; values that a local
+    derivative, an ok check or two lines read keep their variable."""
+    w0, w1, b = Var(0.5, name="w0"), Var(-1.0, name="w1"), Var(0.25, name="b")
+    h0, h1 = Var(2.0, name="h0"), Var(3.0, name="h1")
+    out = symgrad.sigmoid(w0 * h0 + w1 * h1 + b)
+    c = compile(out)
+    assert ("    v8 = (v0 * v1  # v5 = w0 * h0\n"
+            "          + v2 * v3  # v6 = w1 * h1; v7 = v5 + v6\n"
+            "          + v4)  # v8 = v7 + b\n"  # kept: sigmoid could hide an inf in it
+            "    v9 = sigmoid(v8)  # σ : sigmoid(v8)\n") in c.source
+    assert_exactly_the_engine(c, out, [w0, h0, w1, h1, b])
+    x, y = Var(2.0, name="x"), Var(1.5, name="y")
+    out = symgrad.exp(x * y) + (x * y) * 2 + symgrad.log(x + y)
+    c = compile(out)
+    assert "    v2 = v0 * v1  # × : x * y\n" in c.source  # read by exp and by ok
+    assert "    v3 = exp(v2)  # exp : exp(v2)\n" in c.source  # read by its local derivative
+    assert "    v7 = v0 + v1  # + : x + y\n" in c.source  # read by log's local derivative
+    assert ("    v9 = (v3 + v5  # v6 = v3 + v5\n"
+            "          + log(v7))  # v8 = log(v7); v9 = v6 + v8\n") in c.source
+    assert_exactly_the_engine(c, out, [x, y])
+
+
+def test_fused_values_stay_shallow_and_exact():
+    """A long sum goes on in a new statement after 200 lines; one operation inside
+    another's line goes one level deep: CPython compiles expressions recursively."""
+    x, w = Var(0.5, name="x"), Var(0.25, name="w")
+    total, nested, negated = x, x, x
+    for _ in range(700):
+        total = total + x * w
+        nested = x + nested * 0.5
+        negated = -negated
+    for out in (total, nested, negated * w):
+        c = compile(out)
+        assert_exactly_the_engine(c, out, symgrad.leaves(out))
+        assert max(len(ln) for ln in c.source.splitlines()) < 120
+    statements = [ln for ln in compile(total).source.splitlines() if re.match(r"    v\d+ = ", ln)]
+    assert len(statements) == 4  # 700 additions (and their products): 200 lines a statement
+    assert "    v4 = v0 + v2 * 0.5  # v3 = v2 * 0.5; v4 = x + v3" in compile(nested).source
 
 
 def test_a_derivative_is_written_once_when_complete():
@@ -683,7 +749,7 @@ def test_a_chain_of_a_hundred_thousand_nodes(watchdog):
 
 
 def test_parts_pass_values_through_slots(chunk):
-    chunk(4)
+    chunk(3)
     z, _ = tutorial()
     c = compile(z)
     assert c.source.count("def part") == 4 and "s[0]" in c.source
