@@ -723,9 +723,17 @@ def test_inputs_are_checked():
         c(1, x=2)
     with pytest.raises(InputError, match="takes 2 inputs, got 3"):
         c(1, 2, 3)
+    with pytest.raises(InputError, match=r"unknown input 'w'"):
+        c(x=1, w=3)  # as many names as inputs, one of them wrong
     for bad in ("1", True, None, float("nan"), float("inf"), 10**400, 1j):
         with pytest.raises(InputError):
             c(bad, 1)
+        with pytest.raises(InputError):
+            c(x=1, y=bad)
+    assert c(x=2, y=1) == c(2, 1) == c(2.0, True + 0) == (50.0, {"x": 56.0, "y": 1.0})
+    first, second = c(2, 1)[1], c(2, 1)[1]
+    first["x"] = 0.0
+    assert second == {"x": 56.0, "y": 1.0} and c(2, 1)[1] == second  # a new dict each call
     with pytest.raises(InputError, match=r"must be a symgrad\.Var"):
         compile(3.0)
     with pytest.raises(InputError, match="share the name 'x'"):
