@@ -1,10 +1,14 @@
 """What backprop computes, as straight-line Python generated from the op table.
 
-:func:`compile` turns a graph into one function: a forward pass with one assignment per
-operation and a reverse pass with one line per edge, ``g_child += g_node * local``.
-Nothing is written twice: the code comes from running each op's value and partial rules
-on :data:`SOURCE`, a math namespace whose objects (:class:`Source`) write Python text
-instead of computing numbers.  The same code then runs on floats or, through
+:func:`compile` turns a graph into one function.  The forward pass computes each
+operation on a line of its own; a value that one line uses once, and nothing else, gets
+no variable but is written where it is used (a neuron's weighted sum is one statement,
+a line per input).  The reverse pass writes each derivative once, when it is complete,
+as one sum with a line per edge, ``g_k = (g_a * local_a + g_b * local_b ...)``: its
+terms in the order the engine adds them, so the numbers are the engine's, bit for bit.
+Nothing is written twice: the code comes from running each op's value and partial
+rules on :data:`SOURCE`, a math namespace whose objects (:class:`Source`) write Python
+text instead of computing numbers.  The same code then runs on floats or, through
 :meth:`Compiled.batch`, on NumPy arrays.
 
 User text never reaches the code: variables are ``v0, v1, ...`` (values) and ``g0, g1,
@@ -12,12 +16,21 @@ User text never reaches the code: variables are ``v0, v1, ...`` (values) and ``g
 names appear only in comments, with every unprintable character replaced by ``?``.
 
 >>> from symgrad import Var
->>> x, y = Var(2.0, name="x"), Var(1.0, name="y")
->>> c = compile((x**2 + 3)**2 + y)
->>> c(x=2, y=1)
-(50.0, {'x': 56.0, 'y': 1.0})
->>> c(3, 0)                                   # positionally, in symgrad.leaves order
-(144.0, {'x': 144.0, 'y': 1.0})
+>>> x = Var(2.0, name="x")
+>>> c = compile((x**2 + 3)**2 + x)            # two paths from the output to x
+>>> c(x=2)
+(51.0, {'x': 57.0})
+>>> c(3)                                      # positionally, in symgrad.leaves order
+(147.0, {'x': 145.0})
+>>> print(c.source)
+def value_and_grad(v0):
+...
+    v4 = (pow(v2, 2.0)  # v3 = pow(v2, 2.0)
+          + v0)  # v4 = v3 + x
+...
+    g0 = (g4  # ∂(+)/∂b = 1 along v4 → v0 (x)
+          + g2 * (2.0 * pow(v0, 1.0)))  # ∂(^)/∂a along v1 → v0 (x)
+    return v4, (g0,), ok
 """
 
 from __future__ import annotations

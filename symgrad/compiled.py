@@ -72,13 +72,14 @@ class Compiled:
 
     ``c(x=2, y=1)`` or ``c(2, 1)`` (inputs in :func:`symgrad.leaves` order) returns
     ``(value, {name: derivative})`` for the ``wrt`` inputs; :meth:`batch` does the same
-    for arrays of points with NumPy.  ``source`` is the code: the forward pass, one line
-    per operation, then the reverse pass, one line per edge, each commented with the
-    op's symbol and the edge it serves.  Constants are written in place as ``repr`` of
-    their float.  Known local derivatives are simplified: along a 1 the derivative is
-    passed on by name (``# g4 is g5``, no code), a −1 subtracts, and a 0 leaves only a
-    comment; a node whose value is known while building (``w * 0.0``) gets a comment
-    instead of a line.
+    for arrays of points with NumPy.  ``source`` is the code: the forward pass, a line
+    per operation (a value used once is written into the line that uses it, and named
+    in that line's comment), then the reverse pass, each derivative written once as a
+    sum with a line per edge, each line commented with the op's symbol and the edge it
+    serves.  Constants are written in place as ``repr`` of their float.  Known local
+    derivatives are simplified: along a 1 the derivative is passed on by name (``# g4
+    is g5``, no code), a −1 subtracts, and a 0 leaves only a comment; a node whose value
+    is known while building (``w * 0.0``) gets a comment instead of a line.
 
     >>> from symgrad import Var, compile
     >>> x, y = Var(2.0, name="x"), Var(1.0, name="y")
