@@ -19,6 +19,9 @@ from .ops import FLOAT, OPS, Op
 __all__ = ["Compiled", "numpy_namespace"]
 
 
+_FLOATS = frozenset({float})
+
+
 def _scalar(v: object, name: str) -> float:
     if type(v) is float:
         f = v
@@ -69,13 +72,14 @@ class Compiled:
 
     ``c(x=2, y=1)`` or ``c(2, 1)`` (inputs in :func:`symgrad.leaves` order) returns
     ``(value, {name: derivative})`` for the ``wrt`` inputs; :meth:`batch` does the same
-    for arrays of points with NumPy.  ``source`` is the code: the forward pass, one line
-    per operation, then the reverse pass, one line per edge, each commented with the
-    op's symbol and the edge it serves.  Constants are written in place as ``repr`` of
-    their float.  Known local derivatives are simplified: along a 1 the derivative is
-    passed on by name (``# g4 is g5``, no code), a −1 subtracts, and a 0 leaves only a
-    comment; a node whose value is known while building (``w * 0.0``) gets a comment
-    instead of a line.
+    for arrays of points with NumPy.  ``source`` is the code: the forward pass, a line
+    per operation (a value used once is written into the line that uses it, and named
+    in that line's comment), then the reverse pass, each derivative written once as a
+    sum with a line per edge, each line commented with the op's symbol and the edge it
+    serves.  Constants are written in place as ``repr`` of their float.  Known local
+    derivatives are simplified: along a 1 the derivative is passed on by name (``# g4
+    is g5``, no code), a −1 subtracts, and a 0 leaves only a comment; a node whose value
+    is known while building (``w * 0.0``) gets a comment instead of a line.
 
     >>> from symgrad import Var, compile
     >>> x, y = Var(2.0, name="x"), Var(1.0, name="y")
@@ -101,6 +105,7 @@ class Compiled:
         self.source, self.inputs, self.wrt = "\n".join(pieces), tuple(names), tuple(wrt)
         self._packed, self._plan, self._edges, self._slots = packed, plan, edges, slots
         self._index = {name: i for i, name in enumerate(names)}
+        self._result: dict[str, float] = dict.fromkeys(wrt, 0.0)
         self._codes = [builtins.compile(p, "<symgrad.compile>", "exec") for p in pieces]
         self._fn = self._load({n: getattr(FLOAT, n) for n in primitives()})
         self._batch_fn: Callable[..., Any] | None = None
@@ -118,12 +123,17 @@ class Compiled:
         return (f"<Compiled: {len(self._plan)} operations, {len(self._edges)} edges; "
                 f"inputs {show(self.inputs) or 'none'}; wrt {show(self.wrt) or 'none'}>")
 
-    def _gather(self, args: Sequence[object], named: Mapping[str, object]) -> list[Any]:
+    def _gather(self, args: Sequence[object], named: Mapping[str, object]) -> Sequence[Any]:
         n = len(self.inputs)
         if len(args) > n:
             raise InputError(f"the compiled function takes {n} inputs, got {len(args)} values")
         if not named and len(args) == n:
-            return list(args)
+            return args
+        if not args and len(named) == n:  # every input by name: n names, each found
+            try:
+                return list(map(named.__getitem__, self.inputs))
+            except KeyError:
+                pass
         values: list[Any] = [*args, *[_scalar] * (n - len(args))]  # _scalar: not given yet
         for key, v in named.items():
             i = self._index.get(key, -1)
@@ -138,13 +148,12 @@ class Compiled:
         return values
 
     def __call__(self, *args: float, **values: float) -> tuple[float, dict[str, float]]:
-        xs = self._gather(args, values)
-        total = sum(xs) if set(map(type, xs)) <= {float} else math.nan  # the fast check
-        if total - total != 0.0:
-            xs = [_scalar(v, k) for v, k in zip(xs, self.inputs, strict=True)]
+        xs = args if not values and len(args) == len(self.inputs) else self._gather(args, values)
+        if not _FLOATS.issuperset(map(type, xs)) or (total := sum(xs)) - total != 0.0:
+            xs = [_scalar(v, k) for v, k in zip(xs, self.inputs, strict=True)]  # or raise
         try:
-            value, grads, ok = (self._fn(xs + [0.0] * (self._slots - len(xs))) if self._packed
-                                else self._fn(*xs))
+            value, grads, ok = (self._fn([*xs, *[0.0] * (self._slots - len(xs))])
+                                if self._packed else self._fn(*xs))
         except (ArithmeticError, ValueError) as exc:
             raise self._diagnose(xs, grads=()) or DomainError(
                 f"the compiled code raised {type(exc).__name__}: {exc}") from None
@@ -153,9 +162,11 @@ class Compiled:
             err = self._diagnose(xs, grads)
             if err is not None:  # else finite values merely summed past the float range
                 raise err
-        return value, dict(zip(self.wrt, grads, strict=True))
+        result = self._result.copy()  # the right size already: filled without resizing
+        result.update(zip(self.wrt, grads, strict=True))
+        return value, result
 
-    def _diagnose(self, xs: list[float], grads: Sequence[float]) -> DomainError | None:
+    def _diagnose(self, xs: Sequence[float], grads: Sequence[float]) -> DomainError | None:
         """Re-run the table's rules on floats, node by node, to say what failed."""
         vals, first = list(xs), len(xs)
 

@@ -150,30 +150,120 @@ def test_the_tutorial_expression():
     assert repr(c) == "<Compiled: 4 operations, 5 edges; inputs x, y; wrt x, y>"
 
 
+def forward_lines(source):
+    """The forward pass's lines of code, each with the op nodes it computes: a single
+    operation's line names it by its variable; a line of a longer statement names each
+    of its operations in its comment (``v3 = y * y; v4 = v2 + v3``)."""
+    lines = source.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("    # forward pass"))
+    end = next(i for i, ln in enumerate(lines) if ln.startswith("    # reverse pass"))
+    found = []
+    for ln in lines[start + 1:end]:
+        if re.match(r"    ok \+?= ", ln):
+            continue
+        _, _, comment = ln.partition("  # ")
+        if re.match(r"v\d+ = ", comment):
+            found.append((ln, [int(m) for m in re.findall(r"(?:^|; )v(\d+) = ", comment)]))
+        else:
+            found.append((ln, [int(re.match(r"    #? ?v(\d+)", ln).group(1))]))
+    return found
+
+
 def test_one_line_per_operation_and_one_per_edge():
     net = nn.MLP(2, [3, 1], seed=0)
     loss = nn.loss_graph(net, nn.XOR)
     order = symgrad.nodes(loss)
     ops = [v for v in order if v.op is not None and v.op is not CONST]
     edges = [a for v in ops for a in v.inputs if a.op is not CONST]
-    lines = compile(loss).source.splitlines()
-    forward = [ln for ln in lines if re.match(r"    v\d+ = ", ln)]
-    known = [ln for ln in lines if re.match(r"    # v\d+ is .*, known while building", ln)]
-    reverse = [ln for ln in lines if re.match(r"    g\d+ [-+]?= -?g", ln)]
+    c = compile(loss)
+    lines = c.source.splitlines()
+    # Every operation is computed on exactly one line, and named there.
+    forward = forward_lines(c.source)
+    slots = {v: i for i, v in enumerate([*symgrad.leaves(loss), *ops])}
+    assert sorted(k for _, ks in forward for k in ks) == sorted(slots[v] for v in ops)
+    known = [ln for ln, _ in forward if re.match(r"    # v\d+ is .*, known while building", ln)]
+    assigned = [ln for ln in lines if re.match(r"    v\d+ = ", ln)]
+    assert 0 < len(assigned) < len(ops) - len(known)  # values used once get no variable
+    assert len(known) > 0 and all(" # " in ln for ln, _ in forward)
+    # Every edge gets one line in the reverse pass: a term, a g passed on, or "no term".
+    first = [ln for ln in lines if re.match(r"    g\d+ = \(?-?g\d+", ln)]  # a g's first term
+    more = [ln for ln in lines if re.match(r" {9,}[-+] g\d+", ln)]  # and its further terms
     passed = [ln for ln in lines if re.match(r"    # g\d+ is g\d+: ∂.* = 1(\.0)? along", ln)]
     zero = [ln for ln in lines if re.match(r"    # ∂.* = 0\.0 along .*: no term", ln)]
-    assert len(forward) + len(known) == len(ops)
-    assert len(known) > 0 and len(zero) > 0  # the data's zeros and ones
-    assert len(reverse) + len(passed) + len(zero) == len(edges)
-    assert all(" # " in ln for ln in forward + reverse)
+    assert len(zero) > 0 and len(more) > 0  # the data's zeros; several paths to a weight
+    assert len(first) + len(more) + len(passed) + len(zero) == len(edges)
+    assert all(re.search(r"[^#]  # ∂\(.\)/∂[ab]( = \S+)? along v\d+ → v\d+", ln)
+               for ln in first + more)
+    # One statement per derivative: each g_k is assigned once, never added to.
+    targets = [re.match(r"    (g\d+) = ", ln).group(1) for ln in first]
+    assert len(set(targets)) == len(targets)
+    assert not [ln for ln in lines if re.match(r"    g\d+ [-+]= ", ln)]
+
+
+def test_a_value_used_once_is_written_where_it_is_used():
+    """A neuron's weighted sum is one statement, a line per input; values that a local
+    derivative, an ok check or two lines read keep their variable."""
+    w0, w1, b = Var(0.5, name="w0"), Var(-1.0, name="w1"), Var(0.25, name="b")
+    h0, h1 = Var(2.0, name="h0"), Var(3.0, name="h1")
+    out = symgrad.sigmoid(w0 * h0 + w1 * h1 + b)
+    c = compile(out)
+    assert ("    v8 = (v0 * v1  # v5 = w0 * h0\n"
+            "          + v2 * v3  # v6 = w1 * h1; v7 = v5 + v6\n"
+            "          + v4)  # v8 = v7 + b\n"  # kept: sigmoid could hide an inf in it
+            "    v9 = sigmoid(v8)  # σ : sigmoid(v8)\n") in c.source
+    assert_exactly_the_engine(c, out, [w0, h0, w1, h1, b])
+    x, y = Var(2.0, name="x"), Var(1.5, name="y")
+    out = symgrad.exp(x * y) + (x * y) * 2 + symgrad.log(x + y)
+    c = compile(out)
+    assert "    v2 = v0 * v1  # × : x * y\n" in c.source  # read by exp and by ok
+    assert "    v3 = exp(v2)  # exp : exp(v2)\n" in c.source  # read by its local derivative
+    assert "    v7 = v0 + v1  # + : x + y\n" in c.source  # read by log's local derivative
+    assert ("    v9 = (v3 + v5  # v6 = v3 + v5\n"
+            "          + log(v7))  # v8 = log(v7); v9 = v6 + v8\n") in c.source
+    assert_exactly_the_engine(c, out, [x, y])
+
+
+def test_fused_values_stay_shallow_and_exact():
+    """A long sum goes on in a new statement after 200 lines; one operation inside
+    another's line goes one level deep: CPython compiles expressions recursively."""
+    x, w = Var(0.5, name="x"), Var(0.25, name="w")
+    total, nested, negated = x, x, x
+    for _ in range(700):
+        total = total + x * w
+        nested = x + nested * 0.5
+        negated = -negated
+    for out in (total, nested, negated * w):
+        c = compile(out)
+        assert_exactly_the_engine(c, out, symgrad.leaves(out))
+        assert max(len(ln) for ln in c.source.splitlines()) < 120
+    statements = [ln for ln in compile(total).source.splitlines() if re.match(r"    v\d+ = ", ln)]
+    assert len(statements) == 4  # 700 additions (and their products): 200 lines a statement
+    assert "    v4 = v0 + v2 * 0.5  # v3 = v2 * 0.5; v4 = x + v3" in compile(nested).source
+
+
+def test_a_derivative_is_written_once_when_complete():
+    """Its terms, one line each, in the order the engine adds them; written at its own
+    turn in the reverse order, after every line that reads a term's g."""
+    x, y = Var(1.0, name="x"), Var(1.0, name="y")
+    c = compile(-x - y * x + x * x * x)
+    assert c(x=1, y=1) == (-1.0, {"x": 1.0, "y": -1.0})  # −1 − y + 3x²
+    lines = c.source.splitlines()
+    start = lines.index("    g0 = (g7 * v5  # ∂(×)/∂b along v6 → v0 (x)")
+    assert lines[start + 1:start + 5] == [
+        "          + g5 * v0  # ∂(×)/∂a along v5 → v0 (x)",
+        "          + g5 * v0  # ∂(×)/∂b along v5 → v0 (x)",
+        "          + g3 * v1  # ∂(×)/∂b along v3 → v0 (x)",
+        "          - g7)  # ∂(−)/∂a = -1 along v2 → v0 (x)"]
+    assert lines.index("    g5 = g7 * v0  # ∂(×)/∂a along v6 → v5") < start
+    assert lines.index("    g3 = -g7  # ∂(−)/∂b = -1 along v4 → v3") < start
 
 
 def test_two_paths_to_one_input_add_up():
     x = Var(2.0, name="x")
     c = compile((x**2 + 3)**2 + x)
     assert c(x=2) == (51.0, {"x": 57.0})
-    assert "# g0 is g4: ∂(+)/∂b = 1 along v4 → v0 (x)" in c.source
-    assert "g0 = g4 + g2 * (2.0 * pow(v0, 1.0))  # ∂(^)/∂a along v1 → v0 (x)" in c.source
+    assert ("    g0 = (g4  # ∂(+)/∂b = 1 along v4 → v0 (x)\n"
+            "          + g2 * (2.0 * pow(v0, 1.0)))  # ∂(^)/∂a along v1 → v0 (x)\n") in c.source
 
 
 def test_known_local_derivatives_are_written_out():
@@ -182,8 +272,55 @@ def test_known_local_derivatives_are_written_out():
     assert "g2 = g3 * 2.0  # ∂(×)/∂a = 2.0 along v3 → v2" in src
     assert "# g0 is g2: ∂(−)/∂a = 1 along v2 → v0 (x)" in src
     assert "g1 = -g2  # ∂(−)/∂b = -1 along v2 → v1 (y)" in src
-    assert compile((x - y) - y)(x=1, y=1) == (-1.0, {"x": 1.0, "y": -2.0})
-    assert "g1 -= g" in compile((x - y) - y).source
+    c = compile((x - y) - y)
+    assert c(x=1, y=1) == (-1.0, {"x": 1.0, "y": -2.0})
+    assert ("    g1 = (-g3  # ∂(−)/∂b = -1 along v3 → v1 (y)\n"
+            "          - g3)  # ∂(−)/∂b = -1 along v2 → v1 (y)\n") in c.source
+
+
+def assert_exactly_the_engine(c, out, leaves):
+    """The compiled value and derivatives are the engine's floats, bit for bit: the same
+    operations, the terms of every derivative added in the engine's order."""
+    value, grads = c(*[v.value for v in leaves])
+    assert value == out.value
+    assert list(grads.values()) == symgrad.grad(out, leaves)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "sin", "linear"])
+def test_an_mlp_gradient_is_the_engines_bit_for_bit(activation):
+    net = nn.MLP(2, [6, 5, 1], activation=activation, seed=4)
+    params = net.parameters()
+    data = [([0.3, -1.2], 0.0), ([1.5, 0.25], 1.0), ([-0.7, 0.9], 1.0)]
+    loss = nn.loss_graph(net, data)
+    c = compile(loss)
+    assert_exactly_the_engine(c, loss, symgrad.leaves(loss))
+    assert len(c(*[v.value for v in symgrad.leaves(loss)])[1]) == len(params)
+
+
+def test_a_sum_of_many_terms_is_split_and_stays_exact():
+    """CPython compiles a sum recursively: past some thousands of terms it runs out of
+    stack, so a derivative of very many terms goes on in further statements."""
+    x, w = Var(0.7, name="x"), Var(-0.3, name="w")
+    out = x * w
+    for k in range(700):  # x gets two terms per step, w one
+        out = out + symgrad.sin(x * (w + k / 700))
+    c = compile(out)
+    assert "    g0 = (g0  # g0 goes on: at most 200 terms a statement" in c.source
+    assert_exactly_the_engine(c, out, [x, w])
+
+
+def test_rules_see_constants_as_numbers_like_the_engine():
+    """pow's partial is exactly 0 for a constant exponent 0 (no pow(a, -1) at a = 0),
+    as on the engine's floats; arithmetic that overflows on constants alone is still
+    written out, to fail at run time as the engine does."""
+    x = Var(0.0, name="x")
+    assert compile(x**0.0)(x=0.0) == (1.0, {"x": symgrad.grad(x**0.0, x)}) == (1.0, {"x": 0.0})
+    assert "pow(v0, -1.0)" not in compile(x**0.0).source
+    x.value = 1e-300
+    c = compile(x / 1e-310)
+    assert "g1 * (1 / 1e-310)" in c.source
+    with pytest.raises(DomainError, match=r"a local derivative of div\(x=1e-300, 1e-310\)"):
+        c(x=1e-300)
 
 
 def test_relu_networks_and_step():
@@ -375,6 +512,18 @@ def check_dag(out):
 @given(dags())
 def test_random_dags_agree_with_the_engine(dag):
     check_dag(dag[0])
+
+
+@given(dags())
+def test_random_dags_equal_the_engine_bit_for_bit(dag):
+    out, _ = dag
+    leaves = symgrad.leaves(out)
+    try:
+        expected = symgrad.grad(out, leaves)
+    except DomainError:
+        return
+    if all(map(math.isfinite, expected)):
+        assert_exactly_the_engine(compile(out), out, leaves)
 
 
 @given(dags(), st.integers(1, 9))
@@ -574,9 +723,17 @@ def test_inputs_are_checked():
         c(1, x=2)
     with pytest.raises(InputError, match="takes 2 inputs, got 3"):
         c(1, 2, 3)
+    with pytest.raises(InputError, match=r"unknown input 'w'"):
+        c(x=1, w=3)  # as many names as inputs, one of them wrong
     for bad in ("1", True, None, float("nan"), float("inf"), 10**400, 1j):
         with pytest.raises(InputError):
             c(bad, 1)
+        with pytest.raises(InputError):
+            c(x=1, y=bad)
+    assert c(x=2, y=1) == c(2, 1) == c(2.0, True + 0) == (50.0, {"x": 56.0, "y": 1.0})
+    first, second = c(2, 1)[1], c(2, 1)[1]
+    first["x"] = 0.0
+    assert second == {"x": 56.0, "y": 1.0} and c(2, 1)[1] == second  # a new dict each call
     with pytest.raises(InputError, match=r"must be a symgrad\.Var"):
         compile(3.0)
     with pytest.raises(InputError, match="share the name 'x'"):
@@ -600,7 +757,7 @@ def test_a_chain_of_a_hundred_thousand_nodes(watchdog):
 
 
 def test_parts_pass_values_through_slots(chunk):
-    chunk(4)
+    chunk(3)
     z, _ = tutorial()
     c = compile(z)
     assert c.source.count("def part") == 4 and "s[0]" in c.source
