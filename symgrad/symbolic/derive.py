@@ -186,10 +186,12 @@ def gradient(out: Var, *, cse: bool = False, tidy: bool = False, backend: str = 
     SymEngine when it is installed and the graph is shallow enough for it, else SymPy.
     A partial computed by SymEngine is converted to SymPy when it is read, each shared
     subexpression once across all reads, and ``.native`` gives SymEngine's own
-    expressions without converting (for ``symengine.Lambdify``).  For the 337-parameter
-    sigmoid MLP of ``bench/symbolic.py``: 0.017 s with SymEngine, about 0.7 s more to
-    read all 337 partials as SymPy, and 0.8 s on SymPy alone; SymEngine's ``diff``
-    once per parameter takes 0.19 s, ``sympy.diff`` about 2 minutes.
+    expressions without converting (for ``symengine.Lambdify``).  Measured with
+    ``bench/symbolic.py`` on a 337-parameter sigmoid MLP: 0.016-0.018 s on SymEngine
+    with nothing read yet, against 0.18 s for SymEngine's ``diff`` once per parameter
+    and about 66 s for ``sympy.diff``; reading all 337 partials as SymPy brings it to
+    0.61 s, about what the reverse pass on SymPy alone takes (0.58 s), so the gain is
+    in what you do not read, or read with ``.native``.
 
     ``tidy=True`` tidies each partial as :func:`derivative` does (it converts all of
     them, and costs time on big graphs).  With ``cse=True`` a :class:`Gradient` is

@@ -1,10 +1,10 @@
 """The partial derivatives :func:`~symgrad.symbolic.gradient` returns: a read-only
 mapping ``{input Var: SymPy expression}`` that converts lazily.
 
-The reverse pass runs on SymEngine when it is installed, and there it is fast (0.015 s
-for the 337 partials of a 2-16-16-1 sigmoid MLP); turning those SymEngine expressions
-into SymPy costs far more (about 0.7 s: SymPy flattens every product and sum it builds
-and asks about assumptions on the way).  So :class:`Partials` holds the backend's own
+The reverse pass runs on SymEngine when it is installed, and there it is fast (0.016 to
+0.018 s for the 337 partials of a 2-16-16-1 sigmoid MLP); turning those SymEngine
+expressions into SymPy costs far more (about 0.6 s: SymPy flattens every product and
+sum it builds and asks about assumptions on the way).  So :class:`Partials` holds the backend's own
 expressions and converts a partial to SymPy only when it is read (``g[x]``,
 ``values()``, ``items()``, printing, ``==``), converting each shared subexpression once
 across all reads.  ``len``, iteration over the inputs and ``in`` convert nothing, and
