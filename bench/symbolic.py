@@ -18,8 +18,8 @@ on the four XOR rows (``nn.loss_graph``): 337 parameters.  Its gradient is compu
 
 The partials of (b) are checked against (c), (d) and (e) at three parameter points:
 every partial, evaluated with 30-digit arithmetic, agrees to 1e-12 (relative).  Times
-are medians of several runs; SymPy's cache is cleared before every timed run.  All
-peers run in this process.
+are medians: (a) and (c) of samples taken in turn (``bench/timing.py``), the others of
+several runs with SymPy's cache cleared before each.  All peers run in this process.
 
 Run:  python bench/symbolic.py  [--quick] [--full]
 """
@@ -35,6 +35,7 @@ from typing import Any
 
 import sympy
 from sympy.core.cache import clear_cache
+from timing import medians  # bench/timing.py
 
 import symgrad
 from symgrad import nn
@@ -118,10 +119,14 @@ def main(quick: bool = False, full: bool = False) -> int:
 
     lazy = symgrad.gradient(loss)
     assert lazy.backend == "symengine", lazy.backend  # auto picks SymEngine here
-    t_lazy, _ = timed(lambda: symgrad.gradient(loss), repeats)
+    # (a) and (c) sampled in turn, so that drift on a busy machine hits both alike.
+    samples = 2 * repeats + 1
+    fast = medians({"a": lambda: symgrad.gradient(loss),
+                    "c": lambda: [symengine.diff(se_loss, s) for s in se_symbols]},
+                   samples)
+    t_lazy, t_se = fast["a"], fast["c"]
+    se_partials = [symengine.diff(se_loss, s) for s in se_symbols]
     t_read, read_all = timed(lambda: materialised(loss), max(3, repeats // 2))
-    t_se, se_partials = timed(lambda: [symengine.diff(se_loss, s) for s in se_symbols],
-                              repeats)
     t_sympy_backend, by_sympy = timed(lambda: symgrad.gradient(loss, backend="sympy"),
                                       1 if quick else 3)
 
@@ -169,8 +174,9 @@ def main(quick: bool = False, full: bool = False) -> int:
         ("(d) symgrad.gradient(loss, backend='sympy')", t_sympy_backend),
         ("(e) sympy.diff once per parameter (SymPy exprs out)", estimate),
     ]
-    print(f"sigmoid MLP 2-16-16-1 on XOR, {PARAMETERS} parameters; medians of "
-          f"{repeats} runs ((b): {max(3, repeats // 2)}, (d): {1 if quick else 3})")
+    print(f"sigmoid MLP 2-16-16-1 on XOR, {PARAMETERS} parameters; (a), (c): medians of "
+          f"{samples} interleaved samples; (b): median of {max(3, repeats // 2)} runs, "
+          f"(d): of {1 if quick else 3}")
     width = max(len(r[0]) for r in rows)
     for label, t in rows:
         print(f"  {label:<{width}}  {t:9.4f} s")
