@@ -391,6 +391,22 @@ def test_gradient_prints_and_compares_as_its_sympy_values(backend):
                        f"backend={g.backend!r})")
 
 
+@pytest.mark.parametrize("backend", ["auto", "sympy"])
+def test_gradient_pickles_and_copies_as_its_sympy_values(backend):
+    import copy
+    import pickle
+
+    x, y = Var(2.0, name="x"), Var(1.0, name="y")
+    g = gradient((x * y).tanh(), backend=backend)
+    for other in (copy.copy(g), copy.deepcopy(g)):
+        assert isinstance(other, Partials) and other.backend == "sympy"
+        assert [v.name for v in other] == ["x", "y"]
+        assert [str(e) for e in other.values()] == [str(e) for e in g.values()]
+    back = pickle.loads(pickle.dumps(g))
+    assert back.backend == "sympy" and list(back.values()) == list(g.values())
+    assert back["y"] == g[y]
+
+
 def test_the_sympy_backend_converts_nothing():
     x = Var(0.5, name="x")
     g = gradient(x.sigmoid() * x, backend="sympy")

@@ -33,7 +33,7 @@ from typing import Any
 import sympy
 
 from ..var import Var
-from .backend import Backend
+from .backend import Backend, resolve
 from .lower import deep_error
 
 __all__ = ["Partials", "as_sympy"]
@@ -55,7 +55,8 @@ class Partials(Mapping[Var, sympy.Expr]):
     Var or its name.  A partial that SymPy cannot hold raises the
     :class:`~symgrad.errors.UnsupportedError` when it is read, and the others stay
     readable.  :attr:`native` gives the backend's own expressions and :attr:`backend`
-    its name.  ``dict(g)`` is a plain dict of SymPy expressions.
+    its name.  ``dict(g)`` is a plain dict of SymPy expressions; a pickle or a copy holds
+    the SymPy values.
 
     >>> from symgrad import Var
     >>> from symgrad.symbolic import gradient
@@ -123,9 +124,17 @@ class Partials(Mapping[Var, sympy.Expr]):
             return NotImplemented
         return self.keys() == other.keys() and all(self[v] == other[v] for v in self)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (and copied) as its SymPy values: a backend module does not pickle.
+        return _sympy_partials, (dict(self.items()),)
+
     def __repr__(self) -> str:
         body = ", ".join(f"{v.name!r}: {e}" for v, e in self.items())
         return f"Partials({{{body}}}, backend={self.backend!r})"
 
     def __str__(self) -> str:
         return "\n".join(f"d/d{v.name} = {e}" for v, e in self.items())
+
+
+def _sympy_partials(values: dict[Var, sympy.Expr]) -> Partials:
+    return Partials(resolve("sympy"), values)
