@@ -12,9 +12,10 @@ on the four XOR rows (``nn.loss_graph``): 337 parameters.  Its gradient is compu
 (c) by SymEngine's ``diff`` once per parameter, on the same loss expression (SymEngine
     expressions out, as in (a));
 (d) by ``symgrad.gradient(loss, backend="sympy")``: the reverse pass on SymPy;
-(e) by ``sympy.diff`` once per parameter, on the same loss as SymPy.  That takes about two
-    minutes, so by default it is timed on a sample of parameters from every layer and
-    extrapolated layer by layer (``--full`` times all 337).
+(e) by ``sympy.diff`` once per parameter, on the same loss as SymPy.  That takes about a
+    minute (63 s here with ``--full``), so by default it is timed on a sample of
+    parameters from every layer and extrapolated layer by layer (``--full`` times all
+    337).
 
 The partials of (b) are checked against (c), (d) and (e) at three parameter points:
 every partial, evaluated with 30-digit arithmetic, agrees to 1e-12 (relative).  Times

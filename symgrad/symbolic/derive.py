@@ -189,7 +189,7 @@ def gradient(out: Var, *, cse: bool = False, tidy: bool = False, backend: str = 
     expressions without converting (for ``symengine.Lambdify``).  Measured with
     ``bench/symbolic.py`` on a 337-parameter sigmoid MLP: 0.016-0.018 s on SymEngine
     with nothing read yet, against 0.18 s for SymEngine's ``diff`` once per parameter
-    and about 66 s for ``sympy.diff``; reading all 337 partials as SymPy brings it to
+    and about a minute (63 s) for ``sympy.diff``; reading all 337 partials as SymPy brings it to
     0.61 s, about what the reverse pass on SymPy alone takes (0.58 s), so the gain is
     in what you do not read, or read with ``.native``.
 
