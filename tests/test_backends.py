@@ -18,8 +18,8 @@ from symgrad import Var
 from symgrad.errors import DomainError, InputError, UnsupportedError
 from symgrad.graph import leaves
 from symgrad.ops import OPS
+from symgrad.symbolic import Partials, derivative, gradient, path_terms, to_sympy, verify
 from symgrad.symbolic import backend as backends
-from symgrad.symbolic import derivative, gradient, path_terms, to_sympy, verify
 from symgrad.symbolic.compare import float_value
 from symgrad.symbolic.lower import SYMENGINE_MAX_DEPTH, lower
 from symgrad.symbolic.tidy import tree_size
@@ -91,6 +91,10 @@ def test_every_op_is_the_same_on_both_backends(name):
         assert symbolically_equal(ours, reference) is True
     g_se, g_sp = gradient(node, backend="symengine"), gradient(node, backend="sympy")
     assert list(g_se) == list(g_sp) == args
+    assert g_se.backend == "symengine" and g_sp.backend == "sympy"
+    assert all(type(e).__module__.startswith("symengine") for e in g_se.native.values())
+    assert all(isinstance(e, sympy.Expr) for e in g_sp.native.values())
+    assert gradient(node) == g_se  # auto is SymEngine, read the same way
     for leaf in args:
         assert_same(g_se[leaf], g_sp[leaf], [first])
         assert at(g_se[leaf], first) == pytest.approx(symgrad.grad(node, leaf), rel=1e-12,
@@ -137,8 +141,14 @@ def test_random_dags_are_the_same_on_both_backends(out, rng):
     expr = to_sympy(out)
     if expr.has(sympy.zoo, sympy.nan, sympy.oo):
         reject()  # e.g. 0**y: degenerate for either backend
-    g_se, g_sp = gradient(out, backend="symengine"), gradient(out, backend="sympy")
+    g_se, g_sp = gradient(out), gradient(out, backend="sympy")
+    assert g_se.backend == "symengine"  # auto, on these shallow graphs
     assert list(g_se) == list(g_sp)
+    # read lazily in a random order, the shared conversions give what converting each
+    # partial on its own gives
+    engine = backends.resolve("symengine")
+    for leaf in rng.sample(list(g_se), len(g_se)):
+        assert g_se[leaf] == engine.to_sympy([g_se.native[leaf]])[0]
     here = {v.name: v.value for v in leaves(out)}
     there = {n: v * rng.uniform(0.8, 1.2) for n, v in here.items()}
     for leaf, reference in g_sp.items():
@@ -179,6 +189,9 @@ def test_without_symengine_auto_is_sympy_and_symengine_is_refused(monkeypatch):
     assert backends.resolve("auto").name == "sympy"
     z, x = example()
     assert derivative(z, x) == derivative(z, x, backend="sympy")
+    g = gradient(z)
+    assert g.backend == "sympy" and g == gradient(z, backend="sympy")
+    assert all(isinstance(e, sympy.Expr) for e in g.native.values())
     with pytest.raises(UnsupportedError, match=r"needs the symengine package.*pip install"):
         gradient(z, backend="symengine")
     assert verify(z).diff_by == "sympy.diff"
@@ -193,6 +206,75 @@ def test_auto_is_symengine_and_results_are_sympy():
         assert "symengine" not in type(d).__module__
     # relu's derivative is step, SymPy's Heaviside(a, 0), through SymEngine too
     assert derivative(z, x, raw=True).has(sympy.Heaviside)
+
+
+def mlp_loss():
+    """A small sigmoid MLP's loss: its partials share many subexpressions."""
+    net = symgrad.nn.MLP(2, [3, 1], seed=0)
+    return symgrad.nn.loss_graph(net, symgrad.nn.XOR), net.parameters()
+
+
+@needs_symengine
+def test_gradient_converts_to_sympy_only_what_is_read(monkeypatch):
+    loss, params = mlp_loss()
+    engine = backends.resolve("symengine")
+    real = backends.Backend.to_sympy
+    calls = []
+
+    def counting(self, exprs, memo=None):
+        calls.append((list(exprs), memo))
+        return real(self, exprs, memo)
+
+    def size(exprs):
+        converted = {}
+        real(engine, exprs, converted)
+        return len(converted)
+
+    monkeypatch.setattr(backends.Backend, "to_sympy", counting)
+    g = gradient(loss)
+    assert g.backend == "symengine"
+    native = g.native
+    assert list(g) == leaves(loss) and len(g) == len(params) == 13
+    assert all(p in g and p.name in g for p in params)
+    assert not calls  # len, iteration, `in` and .native convert nothing
+    first = params[0]
+    g[first]
+    ((roots, memo),) = calls
+    assert roots == [native[first]]
+    assert len(memo) == size([native[first]]) < size(list(native.values()))
+    before = len(memo)
+    assert g[first.name] == g[first] and len(memo) == before  # read again: nothing new
+    values = list(g.values())  # the rest, sharing the one memo
+    assert all(m is memo for _, m in calls)
+    assert len(memo) == size(list(native.values())) < sum(size([e]) for e in native.values())
+    assert values == real(engine, list(native.values()))
+
+
+@needs_symengine
+def test_a_partial_sympy_cannot_hold_fails_when_read_and_only_then(monkeypatch):
+    import symengine as se
+
+    x, y = Var(0.5, name="x"), Var(1.5, name="y")
+    z = (x * y).sin() + y
+    g = gradient(z)
+    sx = se.Symbol("x")
+    undone = se.Function("f")(sx).diff(sx)  # a Derivative SymEngine left undone
+    broken = Partials(backends.resolve("symengine"), {x: undone, y: g.native[y]})
+    assert len(broken) == 2 and list(broken) == [x, y]
+    with pytest.raises(UnsupportedError, match=r"cannot convert SymEngine's Derivative"):
+        broken[x]
+    assert broken[y] == g[y]  # the others stay readable
+    with pytest.raises(UnsupportedError):
+        str(broken)
+
+    def too_deep(self, exprs, memo=None):
+        raise RecursionError
+
+    monkeypatch.setattr(backends.Backend, "to_sympy", too_deep)
+    lazy = gradient(z)  # nothing converted yet: no error
+    assert len(lazy) == 2
+    with pytest.raises(UnsupportedError, match=r"recursion limit while converting to SymPy"):
+        lazy[x]
 
 
 @needs_symengine

@@ -25,6 +25,7 @@ from symgrad.pathsum import count_paths
 from symgrad.symbolic import (
     SYMPY,
     Gradient,
+    Partials,
     derivative,
     from_sympy,
     gradient,
@@ -352,6 +353,75 @@ def test_gradient_tidy():
     x, y = Var(2.0, name="x"), Var(1.0, name="y")
     g = gradient((x**2 + 3)**2 + x * y, tidy=True)
     assert [str(e) for e in g.values()] == ["4*x*(x**2 + 3) + y", "x"]
+
+
+@pytest.mark.parametrize("backend", ["auto", "sympy"])
+def test_gradient_is_a_read_only_mapping_by_var_or_name(backend):
+    x, y = Var(2.0, name="x"), Var(1.0, name="y")
+    inner = x * y
+    z = inner.sin() + x**2
+    g = gradient(z, backend=backend)
+    assert isinstance(g, Partials)
+    assert list(g) == list(g.keys()) == leaves(z) == [x, y] and len(g) == 2
+    assert g["x"] == g[x] == sympy.diff(to_sympy(z), X)
+    assert sympy.simplify(g["y"] - X * sympy.cos(X * Y)) == 0
+    assert x in g and "y" in g
+    for missing in ("nope", inner, Var(2.0, name="x"), 3, None):
+        assert missing not in g
+        with pytest.raises(KeyError):
+            g[missing]
+    assert g.get("nope") is None
+    with pytest.raises(TypeError):
+        g[x] = sympy.Integer(0)
+    with pytest.raises(TypeError):
+        hash(g)
+
+
+@pytest.mark.parametrize("backend", ["auto", "sympy"])
+def test_gradient_prints_and_compares_as_its_sympy_values(backend):
+    x, y = Var(2.0, name="x"), Var(1.0, name="y")
+    g = gradient((x * y).exp(), backend=backend)
+    plain = dict(g)
+    assert all(isinstance(e, sympy.Expr) for e in plain.values())
+    assert g == plain and plain == g and g == gradient((x * y).exp(), backend="sympy")
+    assert g != {x: plain[x]} and g != {x: plain[x], y: sympy.Integer(0)}
+    assert g != [x, y]
+    assert str(g) == f"d/dx = {plain[x]}\nd/dy = {plain[y]}"
+    assert repr(g) == (f"Partials({{'x': {plain[x]}, 'y': {plain[y]}}}, "
+                       f"backend={g.backend!r})")
+
+
+@pytest.mark.parametrize("backend", ["auto", "sympy"])
+def test_gradient_pickles_and_copies_as_its_sympy_values(backend):
+    import copy
+    import pickle
+
+    x, y = Var(2.0, name="x"), Var(1.0, name="y")
+    g = gradient((x * y).tanh(), backend=backend)
+    for other in (copy.copy(g), copy.deepcopy(g)):
+        assert isinstance(other, Partials) and other.backend == "sympy"
+        assert [v.name for v in other] == ["x", "y"]
+        assert [str(e) for e in other.values()] == [str(e) for e in g.values()]
+    back = pickle.loads(pickle.dumps(g))
+    assert back.backend == "sympy" and list(back.values()) == list(g.values())
+    assert back["y"] == g[y]
+
+
+def test_the_sympy_backend_converts_nothing():
+    x = Var(0.5, name="x")
+    g = gradient(x.sigmoid() * x, backend="sympy")
+    assert g.backend == "sympy"
+    assert g[x] is g.native[x] and isinstance(g.native[x], sympy.Expr)
+    native = g.native
+    native.clear()  # a copy: the mapping is unchanged
+    assert len(g) == 1 and len(g.native) == 1
+
+
+def test_gradient_tidy_is_sympy_through():
+    x, y = Var(2.0, name="x"), Var(1.0, name="y")
+    g = gradient((x**2 + 3)**2 + x * y, tidy=True)
+    assert isinstance(g, Partials) and g.backend == "sympy"
+    assert g.native == dict(g) == {x: 4 * X * (X**2 + 3) + Y, y: X}
 
 
 def test_gradient_with_cse():

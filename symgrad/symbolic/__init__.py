@@ -2,7 +2,9 @@
 
 The modules: :mod:`~symgrad.symbolic.backend` (the SymPy and SymEngine namespaces),
 :mod:`~symgrad.symbolic.lower` (graph → expressions, depth checks),
-:mod:`~symgrad.symbolic.derive` (symbolic backprop), :mod:`~symgrad.symbolic.tidy`
+:mod:`~symgrad.symbolic.derive` (symbolic backprop),
+:mod:`~symgrad.symbolic.partials` (the lazy mapping of partials),
+:mod:`~symgrad.symbolic.tidy`
 (readable forms), :mod:`~symgrad.symbolic.lift` (SymPy → graph),
 :mod:`~symgrad.symbolic.compare` (same function?) and :mod:`~symgrad.symbolic.verify`
 (the four-way check).
@@ -24,7 +26,9 @@ Everything else here is built from that one idea, without a second table of rule
   chain-rule loop (:func:`symgrad.backprop.adjoints`) run with the *partial* rules on
   symbolic expressions, so a shared subexpression is differentiated once.  They run
   on SymEngine when it is installed (``backend="auto"``; ``"sympy"`` or
-  ``"symengine"`` choose) and return SymPy expressions either way;
+  ``"symengine"`` choose) and give SymPy expressions either way: :func:`gradient`
+  returns a :class:`Partials` mapping that converts each partial to SymPy when it is
+  read, and whose ``.native`` holds the backend's own expressions;
 * :func:`path_terms` lists the product of the symbolic local derivatives along each
   path; they sum to the derivative;
 * :func:`from_sympy` goes back from a SymPy expression to a graph;
@@ -58,9 +62,10 @@ from .compare import same_function
 from .derive import Gradient, derivative, gradient, path_terms
 from .lift import from_sympy
 from .lower import to_sympy
+from .partials import Partials
 from .verify import VerificationReport, VerificationRow, verify
 
 __all__ = [
-    "SYMPY", "Gradient", "VerificationReport", "VerificationRow", "derivative",
+    "SYMPY", "Gradient", "Partials", "VerificationReport", "VerificationRow", "derivative",
     "from_sympy", "gradient", "path_terms", "same_function", "to_sympy", "verify",
 ]

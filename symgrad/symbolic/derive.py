@@ -8,8 +8,8 @@ each path.  ``backend="auto"`` (the default) computes with SymEngine when it is
 installed and the graph suits it, else with SymPy, the reference; ``"sympy"`` and
 ``"symengine"`` choose.  (:func:`path_terms` and :func:`symgrad.verify` take SymPy for
 ``"auto"``: their docstrings say why, with measurements.)  Results are SymPy
-expressions either way: the same functions, though the raw accumulation may be
-arranged differently by each backend.
+expressions either way (:func:`gradient`'s are converted when read): the same
+functions, though the raw accumulation may be arranged differently by each backend.
 
 >>> from symgrad import Var
 >>> x = Var(2.0, name="x")
@@ -32,6 +32,7 @@ from ..pathsum import DEFAULT_PATH_LIMIT, paths
 from ..var import Var
 from .backend import Backend, resolve
 from .lower import deep_error, lowered, resolve_target
+from .partials import Partials, as_sympy
 from .tidy import tidy as readable
 
 __all__ = ["Gradient", "derivative", "gradient", "path_terms", "symbolic_adjoints"]
@@ -47,15 +48,6 @@ def symbolic_adjoints(out: Var, memo: dict[Var, Any], engine: Backend | None = N
         return adjoints(out, engine.one, engine.m, memo.__getitem__, order)
     except RecursionError:
         raise deep_error("differentiating") from None
-
-
-def as_sympy(engine: Backend, exprs: list[Any], memo: dict[Any, sympy.Expr] | None = None
-             ) -> list[sympy.Expr]:
-    """``exprs`` converted to SymPy; a recursion in SymPy is an UnsupportedError."""
-    try:
-        return engine.to_sympy(exprs, memo)
-    except RecursionError:
-        raise deep_error("converting to SymPy") from None
 
 
 def derivative(out: Var, wrt: Var | str, *, raw: bool = False, backend: str = "auto"
@@ -184,43 +176,53 @@ class Gradient:
         return "\n".join(lines)
 
 def gradient(out: Var, *, cse: bool = False, tidy: bool = False, backend: str = "auto"
-             ) -> dict[Var, sympy.Expr] | Gradient:
+             ) -> Partials | Gradient:
     """d out / d x for every input Var ``x``, from ONE symbolic reverse pass.
 
-    Returns ``{input Var: SymPy expression}`` in the order of :func:`symgrad.leaves`,
-    each partial as the chain rule accumulated it (``tidy=True`` tidies each one
-    as :func:`derivative` does, which costs time on big graphs).  With ``cse=True`` a
-    :class:`Gradient` is returned instead, whose ``replacements`` hold the common
-    subexpressions that ``sympy.cse`` found across all partials.  ``backend`` chooses
-    SymEngine or SymPy for the reverse pass, as for :func:`derivative`; the partials
-    are SymPy expressions either way, each shared subexpression converted once.  Here
-    ``"auto"`` means SymPy: the reverse pass on SymEngine is fast (0.019 s for a
-    337-parameter MLP), but converting every partial back to SymPy cost more than it
-    saved (0.80 s against 0.70 s, ``bench/symbolic.py``).
+    Returns a :class:`~symgrad.symbolic.Partials`, a read-only mapping
+    ``{input Var: SymPy expression}`` in the order of :func:`symgrad.leaves` (``g[x]``
+    also takes the name), each partial as the chain rule accumulated it.  ``backend``
+    chooses who runs the reverse pass, as for :func:`derivative`: ``"auto"`` is
+    SymEngine when it is installed and the graph is shallow enough for it, else SymPy.
+    A partial computed by SymEngine is converted to SymPy when it is read, each shared
+    subexpression once across all reads, and ``.native`` gives SymEngine's own
+    expressions without converting (for ``symengine.Lambdify``).  Measured with
+    ``bench/symbolic.py`` on a 337-parameter sigmoid MLP: 0.016-0.018 s on SymEngine
+    with nothing read yet, against 0.18 s for SymEngine's ``diff`` once per parameter
+    and about a minute (63 s) for ``sympy.diff``; reading all 337 partials as SymPy brings it to
+    0.61 s, about what the reverse pass on SymPy alone takes (0.58 s), so the gain is
+    in what you do not read, or read with ``.native``.
+
+    ``tidy=True`` tidies each partial as :func:`derivative` does (it converts all of
+    them, and costs time on big graphs).  With ``cse=True`` a :class:`Gradient` is
+    returned instead, whose ``replacements`` hold the common subexpressions that
+    ``sympy.cse`` found across all partials.
 
     >>> from symgrad import Var
     >>> x, y = Var(2.0, name="x"), Var(1.0, name="y")
     >>> g = gradient((x**2 + 3)**2 + x * y, tidy=True)
     >>> {v.name: e for v, e in g.items()}
     {'x': 4*x*(x**2 + 3) + y, 'y': x}
+    >>> gradient(x * y)["x"]
+    y
     """
     check_var(out)
-    memo, engine, order = lowered(out, "sympy" if backend == "auto" else backend)
+    memo, engine, order = lowered(out, backend)
     adj = symbolic_adjoints(out, memo, engine, order)
-    inputs = [v for v in memo if v.op is None]
-    result = dict(zip(inputs, as_sympy(engine, [adj.get(v, engine.zero) for v in inputs]),
-                      strict=True))
+    zero = engine.zero
+    result = Partials(engine, {v: adj.get(v, zero) for v in memo if v.op is None})
     if tidy:
-        result = {v: readable(e) for v, e in result.items()}
+        result = Partials(resolve("sympy"), {v: readable(e) for v, e in result.items()})
     if not cse:
         return result
-    prefix = _fresh_prefix({v.name for v in result if v.name})
+    full = dict(result.items())
+    prefix = _fresh_prefix({v.name for v in full if v.name})
     try:
-        replacements, reduced = sympy.cse(list(result.values()),
+        replacements, reduced = sympy.cse(list(full.values()),
                                           symbols=sympy.numbered_symbols(prefix))
     except RecursionError:
         raise deep_error("extracting common subexpressions") from None
-    return Gradient(tuple(replacements), dict(zip(result, reduced, strict=True)), result)
+    return Gradient(tuple(replacements), dict(zip(full, reduced, strict=True)), full)
 
 
 def _fresh_prefix(names: set[str]) -> str:

@@ -19,8 +19,9 @@ from ..graph import check_var, evaluate
 from ..var import Var
 from .backend import Backend
 from .compare import close, float_value, same_function
-from .derive import as_sympy, symbolic_adjoints
+from .derive import symbolic_adjoints
 from .lower import deep_error, lowered, resolve_target
+from .partials import as_sympy
 from .tidy import short, tidy
 
 __all__ = ["VerificationReport", "VerificationRow", "verify"]
