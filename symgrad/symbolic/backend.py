@@ -81,7 +81,8 @@ def _sympy_total(terms: list[Any]) -> Any:
 
 
 #: The SymPy namespace: the op table's rules run on it for symbolic work.
-SYMPY = namespace(lambda op: op.symbolic_function(sympy), pow=_sympy_pow, total=_sympy_total)
+SYMPY = namespace(lambda op: op.symbolic_function(sympy), pow=_sympy_pow, total=_sympy_total,
+                  zero=sympy.S.Zero, one=sympy.S.One)
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,7 +161,7 @@ def _symengine() -> Backend | None:
     def total(terms: list[Any]) -> Any:
         return terms[0] if len(terms) == 1 else se.Add(*terms)
 
-    m = namespace(primitive, pow=power, total=total)
+    m = namespace(primitive, pow=power, total=total, zero=se.Integer(0), one=se.Integer(1))
     backend = Backend("symengine", se, m, se.Symbol, to_number, standins)
     _CACHE["symengine"] = backend
     return backend
