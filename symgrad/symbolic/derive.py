@@ -151,14 +151,9 @@ class Gradient:
 
     replacements: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
     exprs: dict[Var, sympy.Expr]
-    _full: dict[Var, sympy.Expr] = field(repr=False, compare=False)
+    _full: Partials = field(repr=False, compare=False)
 
     def __getitem__(self, leaf: Var | str) -> sympy.Expr:
-        if isinstance(leaf, str):
-            for v, e in self._full.items():
-                if v.name == leaf:
-                    return e
-            raise KeyError(leaf)
         return self._full[leaf]
 
     def full(self) -> dict[Var, sympy.Expr]:
@@ -222,7 +217,8 @@ def gradient(out: Var, *, cse: bool = False, tidy: bool = False, backend: str = 
                                           symbols=sympy.numbered_symbols(prefix))
     except RecursionError:
         raise deep_error("extracting common subexpressions") from None
-    return Gradient(tuple(replacements), dict(zip(full, reduced, strict=True)), full)
+    return Gradient(tuple(replacements), dict(zip(full, reduced, strict=True)),
+                    Partials(resolve("sympy"), full))
 
 
 def _fresh_prefix(names: set[str]) -> str:
